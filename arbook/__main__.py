@@ -1,0 +1,3 @@
+from arbook.cli import main
+
+main()

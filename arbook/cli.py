@@ -1,0 +1,150 @@
+"""The arbook command line: thin wrappers around ``arbook.jobs``.
+
+Exit codes: 0 done, 1 problems found with --strict, 2 failed (the message says why and what to
+do; the workbook is unchanged).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from arbook import __version__, jobs
+from arbook.core.labels import bucket_label
+from arbook.core.problems import ArbookError, Problem
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+MAX_PROBLEMS_SHOWN = 50
+
+
+def _parse_date(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"'{value}' is not a date; use 2026-11-26 or 26.11.2026")
+
+
+def _problem_table(problems: list[Problem]) -> Table:
+    table = Table(title=f"{len(problems)} problem(s)", show_lines=False)
+    for header in ("severity", "sheet", "row", "column", "message"):
+        table.add_column(header, overflow="fold")
+    for p in problems[:MAX_PROBLEMS_SHOWN]:
+        table.add_row(p.severity.value, p.sheet, "" if p.row is None else str(p.row), p.column,
+                      p.message)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        table.add_row("", "", "", "", f"... {len(problems) - MAX_PROBLEMS_SHOWN} more on the "
+                      "Problems sheet")
+    return table
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arbook")
+def main() -> None:
+    """arbook: open invoices (Offene Posten) in Excel, computed by Python.
+
+    \b
+    Example:
+      arbook init demo.xlsx --sample 200
+      arbook refresh demo.xlsx
+    """
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
+              help="Language of sheet names, headers and texts.")
+@click.option("--sample", type=int, default=None, is_flag=False, flag_value=200,
+              help="Fill in N rows of realistic demo data (200 if no N is given).")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed for the demo data; the same seed gives the same book.")
+def init(book: Path, lang: str, sample: int | None, seed: int) -> None:
+    """Create a new arbook workbook BOOK.xlsx.
+
+    \b
+    Example:
+      arbook init Offene-Posten.xlsx
+      arbook init demo.xlsx --lang en --sample 500 --seed 7
+    """
+    _run(lambda: jobs.init_book(book, lang, sample, seed))
+    what = f" with {sample} demo invoices" if sample else ""
+    console.print(f"Created [bold]{book}[/bold]{what}.")
+    console.print(f"Next: [bold]arbook refresh {book}[/bold] computes ageing and status.")
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="Compute as of this date (2026-11-26 or 26.11.2026); default today.")
+@click.option("--strict", is_flag=True,
+              help="Treat problems as fatal: write nothing and exit with code 1.")
+def refresh(book: Path, as_of: date | None, strict: bool) -> None:
+    """Recompute days overdue, ageing buckets, status and flags in BOOK.xlsx.
+
+    Writes only arbook's own (blue) columns, the totals on the Start sheet and the Problems
+    sheet; everything else in the workbook stays exactly as it was. Refuses to write while
+    the workbook is open in Excel.
+
+    \b
+    Example:
+      arbook refresh Offene-Posten.xlsx
+      arbook refresh Offene-Posten.xlsx --as-of 31.12.2026 --strict
+    """
+    with _progress() as update:
+        result = _run(lambda: jobs.refresh(book, as_of, strict, update))
+    if result.problems:
+        console.print(_problem_table(result.problems))
+    _print_totals(result)
+    if strict and result.errors:
+        err.print(f"[red]--strict: {len(result.errors)} error(s); nothing was written.[/red]")
+        sys.exit(1)
+    console.print(f"Refreshed {result.rows} invoice rows in [bold]{book}[/bold] as of "
+                  f"{result.as_of:%Y-%m-%d} in {sum(result.timings.values()):.2f} s.")
+
+
+def _print_totals(result: jobs.RefreshResult) -> None:
+    totals = result.totals()
+    lang = result.settings.language
+    table = Table(title="Open items by bucket")
+    table.add_column("bucket")
+    for currency in totals.index:
+        table.add_column(str(currency), justify="right")
+    for key in [*result.ageing.bucket_order, "total"]:
+        label = "total" if key == "total" else bucket_label(key, lang)
+        table.add_row(label, *(f"{totals.loc[c, key] / 100:,.2f}" for c in totals.index))
+    console.print(table)
+
+
+class _progress:
+    """A spinner with the current step when run in a terminal; silent otherwise."""
+
+    def __enter__(self):
+        if not console.is_terminal:
+            return lambda _msg: None
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                  TimeElapsedColumn(), console=console, transient=True)
+        self._progress.start()
+        task = self._progress.add_task("starting")
+        return lambda msg: self._progress.update(task, description=msg)
+
+    def __exit__(self, *exc):
+        if hasattr(self, "_progress"):
+            self._progress.stop()
+
+
+def _run(action):
+    try:
+        return action()
+    except ArbookError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

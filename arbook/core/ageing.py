@@ -1,0 +1,259 @@
+"""Ageing: what is still open, how late it is, which bucket and status it has.
+
+Vectorised over the whole ledger; money stays in integer cents throughout. The one invariant
+everything else relies on: every item with a non-zero open amount lands in exactly one bucket,
+so per customer, per currency and in total the buckets add up to the outstanding amount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from arbook.core.problems import Problem, Severity
+from arbook.core.settings import Settings
+
+# Bucket keys besides the day ranges. Order matters for summaries.
+CREDIT = "credit"  # negative open amount: unapplied credit note or overpayment
+UNDATED = "undated"  # open, but no due date could be found or derived
+NOT_DUE = "not_due"
+
+# Status keys, in order of precedence.
+STATUSES = ("paid", "credit", "disputed", "on_hold", "promised", "overdue", "open")
+
+# Flag keys (several may apply; joined for display).
+FLAG_DUE_FROM_TERMS = "due_from_terms"
+FLAG_PROMISE_BROKEN = "promise_broken"
+FLAG_OVERPAID = "overpaid"
+FLAG_SKIPPED = "skipped"
+FLAG_FUTURE_INVOICE = "future_invoice"
+
+
+def bucket_keys(edges: tuple[int, ...]) -> list[str]:
+    """Bucket keys in display order: credit, undated, not due, 1-30, 31-60, ..., over 90."""
+    ranges, low = [], 1
+    for edge in edges:
+        ranges.append(f"{low}-{edge}")
+        low = edge + 1
+    return [CREDIT, UNDATED, NOT_DUE, *ranges, f">{edges[-1]}"]
+
+
+@dataclass
+class Ageing:
+    items: pd.DataFrame  # one row per ledger row, same index as the input
+    problems: list[Problem]
+    bucket_order: list[str]
+
+
+def _day(d: date) -> np.datetime64:
+    return np.datetime64(d, "D")
+
+
+def _as_days(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="datetime64[D]")
+
+
+def _payments_by_invoice(payments: pd.DataFrame) -> pd.Series:
+    if payments.empty:
+        return pd.Series(dtype="int64")
+    usable = payments[payments["invoice_no"].notna() & payments["amount_present"]]
+    return usable.groupby("invoice_no")["amount_cents"].sum()
+
+
+def compute_ageing(
+    invoices: pd.DataFrame,
+    customers: pd.DataFrame,
+    payments: pd.DataFrame,
+    settings: Settings,
+    as_of: date,
+    sheet: str = "Invoices",
+    labels: dict[str, str] | None = None,
+) -> Ageing:
+    """Age every ledger row as of ``as_of``.
+
+    ``invoices`` is the typed Invoices table (see ``core.cells.typed_frame``); ``customers``
+    the typed Customers table; ``payments`` the typed Payments table. ``labels`` maps column
+    keys to the headers the user sees, for problem messages.
+    """
+    labels = labels or {}
+    problems: list[Problem] = []
+    n = len(invoices)
+    inv = invoices.reset_index(drop=True)
+    rows = inv["row"].to_numpy()
+    number = inv["invoice_no"]
+
+    def report(mask: np.ndarray, column: str, message, severity=Severity.ERROR) -> None:
+        for i in np.flatnonzero(mask):
+            text = message(i) if callable(message) else message
+            problems.append(
+                Problem(text, sheet=sheet, row=int(rows[i]), column=labels.get(column, column),
+                        severity=severity)
+            )
+
+    # Rows that cannot be aged at all.
+    missing_no = number.isna().to_numpy()
+    has_content = inv["amount_present"].to_numpy() | inv["customer_id"].notna().to_numpy()
+    report(missing_no & has_content, "invoice_no", "invoice number is missing")
+    dup = number.duplicated(keep=False).to_numpy() & ~missing_no
+    report(dup, "invoice_no", lambda i: f"invoice number {number[i]} appears more than once")
+    missing_amount = ~inv["amount_present"].to_numpy() & ~missing_no
+    report(missing_amount & ~dup, "amount", "amount is missing")
+    skipped = missing_no | dup | missing_amount
+
+    known_customers = set(customers["customer_id"].dropna()) if not customers.empty else set()
+    cust = inv["customer_id"]
+    unknown = (~cust.isin(known_customers)).to_numpy() & ~skipped
+    report(
+        unknown, "customer_id",
+        lambda i: f"customer {cust[i]!s} is not on the Customers sheet" if cust[i] is not None
+        else "customer id is missing",
+    )
+
+    # Effective due date: typed, else invoice date + the customer's payment terms.
+    terms = (
+        customers.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+        .set_index("customer_id")["terms_days"]
+        if not customers.empty else pd.Series(dtype="Int64")
+    )
+    due = _as_days(inv["due_date"])
+    invoice_date = _as_days(inv["invoice_date"])
+    cust_terms = cust.map(terms).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    derivable = np.isnat(due) & ~np.isnat(invoice_date) & ~np.isnan(cust_terms)
+    due_from_terms = derivable & ~skipped
+    due = due.copy()
+    due[derivable] = invoice_date[derivable] + cust_terms[derivable].astype("timedelta64[D]")
+
+    # Outstanding = amount - paid - payments sheet - credit notes applied to it.
+    amount = np.where(skipped, 0, inv["amount_cents"].to_numpy())
+    paid = np.where(skipped, 0, inv["paid_cents"].to_numpy())
+    pay = _payments_by_invoice(payments)
+    from_payments = number.map(pay).fillna(0).to_numpy(dtype=np.int64)
+    from_payments[skipped] = 0
+    unknown_payment = ~payments["invoice_no"].isin(set(number.dropna())) if not payments.empty \
+        else pd.Series(dtype=bool)
+    for _, p in payments[unknown_payment & payments["invoice_no"].notna()].iterrows():
+        problems.append(Problem(
+            f"payment for invoice {p['invoice_no']} which is not in the ledger; not applied",
+            sheet="Payments", row=int(p["row"]), column="invoice_no", severity=Severity.WARNING,
+        ))
+    open_before_credit = amount - paid - from_payments
+
+    is_credit_note = (amount < 0) & ~skipped
+    target = inv["credit_for"].where(is_credit_note)
+    index_of = pd.Series(np.arange(n), index=number.where(~dup & ~missing_no)).dropna()
+    index_of = index_of[~index_of.index.duplicated()]
+    target_idx = target.map(index_of)
+    applied = np.zeros(n, dtype=np.int64)
+    credit_open = open_before_credit.copy()
+    linked = target_idx.notna().to_numpy()
+    report(
+        is_credit_note & target.notna().to_numpy() & ~linked, "credit_for",
+        lambda i: f"credit note refers to invoice {target[i]} which is not in the ledger; "
+        "kept as unapplied credit", Severity.WARNING,
+    )
+    if linked.any():
+        credits = pd.DataFrame({
+            "target": target_idx[linked].astype(int).to_numpy(),
+            "credit": -open_before_credit[linked],  # positive credit still available
+            "pos": np.flatnonzero(linked),
+        })
+        credits = credits[credits["credit"] > 0]
+        room = np.maximum(open_before_credit, 0)  # what each invoice can still absorb
+        credits["room"] = room[credits["target"].to_numpy()]
+        credits["before"] = credits.groupby("target")["credit"].cumsum() - credits["credit"]
+        credits["used"] = np.clip(credits["room"] - credits["before"], 0, credits["credit"])
+        used_per_target = credits.groupby("target")["used"].sum()
+        applied[used_per_target.index.to_numpy()] = used_per_target.to_numpy()
+        credit_open[credits["pos"].to_numpy()] += credits["used"].to_numpy()
+    open_cents = np.where(is_credit_note, credit_open, open_before_credit - applied)
+    open_cents[skipped] = 0
+
+    # Days overdue and buckets.
+    as_of_day = _day(as_of)
+    has_due = ~np.isnat(due)
+    days = np.where(has_due, (as_of_day - np.where(has_due, due, as_of_day)).astype(int), 0)
+    days_overdue = np.maximum(days, 0)
+    undated = ~has_due & (open_cents > 0)
+    report(
+        undated, "due_date",
+        "no due date, and the customer has no payment terms to derive it; "
+        "enter a due date or the customer's payment terms",
+    )
+    edges = settings.bucket_edges
+    order = bucket_keys(edges)
+    range_keys = np.array(order[2:], dtype=object)  # not_due, ranges..., >last
+    positions = np.searchsorted(np.array(edges), days_overdue, side="left")
+    positions = np.where(days_overdue <= 0, 0, positions + 1)
+    bucket = range_keys[positions].astype(object)
+    bucket[undated] = UNDATED
+    bucket[open_cents < 0] = CREDIT
+    bucket[(open_cents == 0)] = None
+
+    # Status, in order of precedence.
+    hold = _as_days(inv["hold_until"])
+    promised = _as_days(inv["promised_date"])
+    disputed = inv["disputed"].to_numpy(dtype=bool)
+    on_hold = ~np.isnat(hold) & (hold >= as_of_day)
+    promise_active = ~np.isnat(promised) & (promised >= as_of_day)
+    promise_broken = ~np.isnat(promised) & (promised < as_of_day) & (open_cents > 0)
+    conditions = [
+        open_cents == 0,
+        open_cents < 0,
+        disputed,
+        on_hold,
+        promise_active,
+        (days_overdue > 0),
+    ]
+    status = np.select(conditions, list(STATUSES[:-1]), default=STATUSES[-1]).astype(object)
+    status[skipped] = None
+
+    flags = [[] for _ in range(n)]
+    for mask, key in (
+        (skipped, FLAG_SKIPPED),
+        (due_from_terms & (open_cents != 0), FLAG_DUE_FROM_TERMS),
+        (promise_broken & ~skipped, FLAG_PROMISE_BROKEN),
+        ((open_cents < 0) & ~is_credit_note, FLAG_OVERPAID),
+        ((invoice_date > as_of_day) & ~np.isnat(invoice_date) & ~skipped, FLAG_FUTURE_INVOICE),
+    ):
+        for i in np.flatnonzero(mask):
+            flags[i].append(key)
+
+    days_col = pd.array(days_overdue, dtype="Int64")
+    days_col[(open_cents <= 0) | undated | skipped] = pd.NA
+    result = pd.DataFrame(
+        {
+            "row": rows,
+            "invoice_no": number.to_numpy(dtype=object),
+            "customer_id": cust.to_numpy(dtype=object),
+            "currency": inv["currency"].fillna(settings.home_currency).to_numpy(dtype=object),
+            "due": due,
+            "open_cents": open_cents.astype(np.int64),
+            "days_overdue": days_col,
+            "bucket": bucket,
+            "status": status,
+            "flags": flags,
+            "skipped": skipped,
+        },
+        index=invoices.index,
+    )
+    return Ageing(items=result, problems=problems, bucket_order=order)
+
+
+def ageing_summary(ageing: Ageing, by: list[str]) -> pd.DataFrame:
+    """Open amounts in cents per group and bucket, with a total column.
+
+    ``by`` may be empty (one grand-total row), or e.g. ``["customer_id", "currency"]``.
+    """
+    items = ageing.items[ageing.items["bucket"].notna()]
+    keys = by or ["_all"]
+    frame = items.assign(_all="total") if not by else items
+    table = frame.pivot_table(
+        index=keys, columns="bucket", values="open_cents", aggfunc="sum", fill_value=0
+    )
+    table = table.reindex(columns=ageing.bucket_order, fill_value=0).astype(np.int64)
+    table["total"] = frame.groupby(keys)["open_cents"].sum().astype(np.int64)
+    table.columns.name = None
+    return table

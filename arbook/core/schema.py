@@ -1,0 +1,224 @@
+"""The workbook's tables: which columns exist, who owns each one, and what they are called.
+
+Code refers to columns by their stable ``key``; the header a user sees is the label in the
+workbook's language. Reading accepts either language's header, so a German book keeps working
+when an English colleague adds rows, and the table names (``tblInvoices``) never change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Owner(StrEnum):
+    """Who may write a column (DESIGN decision 2)."""
+
+    IMPORTED = "imported"  # replaced by an ERP import
+    USER = "user"  # typed by people; arbook never writes it
+    COMPUTED = "computed"  # rewritten by arbook on every refresh
+
+
+class Kind(StrEnum):
+    """How a cell's value is read and checked."""
+
+    TEXT = "text"
+    DATE = "date"
+    MONEY = "money"  # integer cents inside arbook
+    INT = "int"
+    BOOL = "bool"  # "Ja"/"Nein", "yes"/"no", TRUE/FALSE
+    PERCENT = "percent"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    de: str
+    en: str
+    owner: Owner
+    kind: Kind = Kind.TEXT
+    width: float = 14
+
+    def label(self, lang: str) -> str:
+        return self.de if lang == "de" else self.en
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # the Excel table name code relies on
+    sheet_de: str
+    sheet_en: str
+    columns: tuple[Column, ...]
+    key: str | None = None  # column whose value identifies a row
+
+    def sheet(self, lang: str) -> str:
+        return self.sheet_de if lang == "de" else self.sheet_en
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+    def keys(self, owner: Owner | None = None) -> list[str]:
+        return [c.key for c in self.columns if owner is None or c.owner == owner]
+
+    def header_to_key(self) -> dict[str, str]:
+        """Both languages' headers (case-insensitive) to the column key."""
+        mapping: dict[str, str] = {}
+        for col in self.columns:
+            mapping[col.de.casefold()] = col.key
+            mapping[col.en.casefold()] = col.key
+            mapping[col.key.casefold()] = col.key
+        return mapping
+
+
+IMP, U, C = Owner.IMPORTED, Owner.USER, Owner.COMPUTED
+
+INVOICES = TableSpec(
+    name="tblInvoices",
+    sheet_de="Rechnungen",
+    sheet_en="Invoices",
+    key="invoice_no",
+    columns=(
+        Column("invoice_no", "Rechnungsnr.", "Invoice no.", IMP, Kind.TEXT, 14),
+        Column("customer_id", "Kundennr.", "Customer id", IMP, Kind.TEXT, 11),
+        Column("invoice_date", "Rechnungsdatum", "Invoice date", IMP, Kind.DATE, 13),
+        Column("due_date", "Fällig am", "Due date", IMP, Kind.DATE, 12),
+        Column("currency", "Währung", "Currency", IMP, Kind.TEXT, 9),
+        Column("amount", "Betrag", "Amount", IMP, Kind.MONEY, 13),
+        Column("paid", "Bezahlt", "Paid", IMP, Kind.MONEY, 13),
+        Column("credit_for", "Gutschrift zu", "Credit for", IMP, Kind.TEXT, 13),
+        Column("reference", "Referenz", "Reference", IMP, Kind.TEXT, 16),
+        Column("disputed", "Strittig", "Disputed", U, Kind.BOOL, 9),
+        Column("dispute_reason", "Grund Streit", "Dispute reason", U, Kind.TEXT, 18),
+        Column("hold_until", "Zurückgestellt bis", "On hold until", U, Kind.DATE, 13),
+        Column("promised_date", "Zahlung zugesagt am", "Promised date", U, Kind.DATE, 13),
+        Column("promised_amount", "Zugesagter Betrag", "Promised amount", U, Kind.MONEY, 13),
+        Column("owner", "Zuständig", "Owner", U, Kind.TEXT, 11),
+        Column("note", "Notiz", "Note", U, Kind.TEXT, 24),
+        Column("next_action", "Nächster Schritt", "Next action", U, Kind.TEXT, 18),
+        Column("open", "Offen", "Open", C, Kind.MONEY, 13),
+        Column("days_overdue", "Tage überfällig", "Days overdue", C, Kind.INT, 10),
+        Column("bucket", "Altersklasse", "Ageing bucket", C, Kind.TEXT, 13),
+        Column("status", "Status", "Status", C, Kind.TEXT, 12),
+        Column("dunning_stage", "Mahnstufe", "Dunning stage", C, Kind.TEXT, 12),
+        Column("last_reminder", "Letzte Mahnung", "Last reminder", C, Kind.DATE, 13),
+        Column("interest", "Verzugszinsen", "Interest", C, Kind.MONEY, 12),
+        Column("flag", "Hinweis", "Flag", C, Kind.TEXT, 26),
+    ),
+)
+
+CUSTOMERS = TableSpec(
+    name="tblCustomers",
+    sheet_de="Kunden",
+    sheet_en="Customers",
+    key="customer_id",
+    columns=(
+        Column("customer_id", "Kundennr.", "Customer id", IMP, Kind.TEXT, 11),
+        Column("name", "Name", "Name", IMP, Kind.TEXT, 28),
+        Column("address", "Anschrift", "Address", IMP, Kind.TEXT, 34),
+        Column("email", "E-Mail", "Email", U, Kind.TEXT, 28),
+        Column("language", "Sprache", "Language", U, Kind.TEXT, 9),
+        Column("customer_type", "Kundenart", "Customer type", U, Kind.TEXT, 13),
+        Column("terms_days", "Zahlungsziel (Tage)", "Payment terms (days)", U, Kind.INT, 12),
+        Column("skonto_pct", "Skonto %", "Discount %", U, Kind.PERCENT, 10),
+        Column("skonto_days", "Skonto-Tage", "Discount days", U, Kind.INT, 10),
+        Column("dunning_block", "Mahnsperre", "Dunning block", U, Kind.BOOL, 11),
+        Column("escalation_contact", "Eskalation an", "Escalation contact", U, Kind.TEXT, 24),
+    ),
+)
+
+CONTACTS = TableSpec(
+    name="tblContacts",
+    sheet_de="Kontakte",
+    sheet_en="Contacts",
+    columns=(
+        Column("date", "Datum", "Date", U, Kind.DATE, 12),
+        Column("customer_id", "Kundennr.", "Customer id", U, Kind.TEXT, 11),
+        Column("invoice_no", "Rechnungsnr.", "Invoice no.", U, Kind.TEXT, 14),
+        Column("contact_type", "Art", "Type", U, Kind.TEXT, 16),
+        Column("promised_date", "Zahlung zugesagt am", "Promised date", U, Kind.DATE, 13),
+        Column("promised_amount", "Zugesagter Betrag", "Promised amount", U, Kind.MONEY, 13),
+        Column("by", "Von", "By", U, Kind.TEXT, 10),
+        Column("note", "Notiz", "Note", U, Kind.TEXT, 40),
+    ),
+)
+
+PAYMENTS = TableSpec(
+    name="tblPayments",
+    sheet_de="Zahlungen",
+    sheet_en="Payments",
+    columns=(
+        Column("date", "Datum", "Date", IMP, Kind.DATE, 12),
+        Column("customer_id", "Kundennr.", "Customer id", IMP, Kind.TEXT, 11),
+        Column("invoice_no", "Rechnungsnr.", "Invoice no.", IMP, Kind.TEXT, 14),
+        Column("amount", "Betrag", "Amount", IMP, Kind.MONEY, 13),
+        Column("currency", "Währung", "Currency", IMP, Kind.TEXT, 9),
+        Column("reference", "Verwendungszweck", "Remittance info", IMP, Kind.TEXT, 34),
+        Column("source", "Quelle", "Source", IMP, Kind.TEXT, 14),
+    ),
+)
+
+REMINDERS = TableSpec(
+    name="tblReminders",
+    sheet_de="Mahnungen",
+    sheet_en="Reminders",
+    columns=(
+        Column("date", "Datum", "Date", C, Kind.DATE, 12),
+        Column("customer_id", "Kundennr.", "Customer id", C, Kind.TEXT, 11),
+        Column("stage", "Mahnstufe", "Stage", C, Kind.TEXT, 14),
+        Column("invoices", "Rechnungen", "Invoices", C, Kind.TEXT, 30),
+        Column("amount", "Betrag", "Amount", C, Kind.MONEY, 13),
+        Column("channel", "Weg", "Channel", C, Kind.TEXT, 10),
+        Column("state", "Stand", "State", C, Kind.TEXT, 10),
+    ),
+)
+
+SETTINGS = TableSpec(
+    name="tblSettings",
+    sheet_de="Einstellungen",
+    sheet_en="Settings",
+    key="setting",
+    columns=(
+        Column("setting", "Schlüssel", "Key", U, Kind.TEXT, 24),
+        Column("value", "Wert", "Value", U, Kind.TEXT, 22),
+        Column("description", "Beschreibung", "Description", U, Kind.TEXT, 70),
+    ),
+)
+
+PROBLEMS = TableSpec(
+    name="tblProblems",
+    sheet_de="Probleme",
+    sheet_en="Problems",
+    columns=(
+        Column("severity", "Schwere", "Severity", C, Kind.TEXT, 10),
+        Column("file", "Datei", "File", C, Kind.TEXT, 22),
+        Column("sheet", "Blatt", "Sheet", C, Kind.TEXT, 14),
+        Column("row", "Zeile", "Row", C, Kind.INT, 8),
+        Column("column", "Spalte", "Column", C, Kind.TEXT, 18),
+        Column("message", "Meldung", "Message", C, Kind.TEXT, 80),
+    ),
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    INVOICES,
+    CUSTOMERS,
+    CONTACTS,
+    PAYMENTS,
+    REMINDERS,
+    SETTINGS,
+    PROBLEMS,
+)
+
+START_SHEET = {"de": "Start", "en": "Start"}
+LISTS_SHEET = "Lists"
+
+# Values offered in dropdowns, per language. The first entry of BOOL lists means "true".
+YES_NO = {"de": ("Ja", "Nein"), "en": ("Yes", "No")}
+CUSTOMER_TYPES = {"de": ("Unternehmen", "Verbraucher"), "en": ("Business", "Consumer")}
+CONTACT_TYPES = {
+    "de": ("Anruf", "E-Mail", "Brief", "Zahlungszusage", "Reklamation", "Besuch"),
+    "en": ("Call", "Email", "Letter", "Promise to pay", "Dispute", "Visit"),
+}
+LANGUAGES = ("de", "en")

@@ -1,0 +1,1 @@
+"""Adapters: the workbook file, (later) imports, bank formats, journal."""

@@ -1,0 +1,238 @@
+"""Build a new front-end workbook with openpyxl (arbook init).
+
+openpyxl is right for creating a workbook from nothing; it is never used to re-save a user's
+workbook (see DESIGN decision 3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from arbook.core.labels import START
+from arbook.core.schema import (
+    CONTACT_TYPES,
+    CONTACTS,
+    CUSTOMER_TYPES,
+    CUSTOMERS,
+    INVOICES,
+    LANGUAGES,
+    LISTS_SHEET,
+    PAYMENTS,
+    PROBLEMS,
+    REMINDERS,
+    SETTINGS,
+    START_SHEET,
+    YES_NO,
+    Kind,
+    Owner,
+    TableSpec,
+)
+from arbook.core.settings import SETTING_ROWS
+
+# Where refresh writes on the Start sheet (arbook owns exactly these cells there).
+START_STAMP_ROW = 9  # label in A, value in B
+START_BLOCK_TOP = 12  # header row of the totals block
+START_BLOCK_WIDTH = 7  # label column + up to six currencies
+START_BLOCK_HEIGHT = 16
+
+OWNER_FILL = {
+    Owner.IMPORTED: PatternFill("solid", fgColor="D9D9D9"),  # grey: from the ERP
+    Owner.USER: PatternFill("solid", fgColor="FFF2CC"),  # yellow: yours
+    Owner.COMPUTED: PatternFill("solid", fgColor="DDEBF7"),  # blue: arbook's
+}
+DATE_FORMAT = {"de": "DD.MM.YYYY", "en": "YYYY-MM-DD"}
+MONEY_FORMAT = "#,##0.00"
+THIN = Side(style="thin", color="BFBFBF")
+
+
+def _number_format(kind: Kind, lang: str) -> str | None:
+    return {
+        Kind.DATE: DATE_FORMAT[lang],
+        Kind.MONEY: MONEY_FORMAT,
+        Kind.INT: "0",
+        Kind.PERCENT: "0.0%",
+    }.get(kind)
+
+
+def _lists(ws, lang: str) -> dict[str, str]:
+    """The hidden Lists sheet: one dropdown source per column. Returns name -> range."""
+    sources = {
+        "YesNo": YES_NO[lang],
+        "CustomerTypes": CUSTOMER_TYPES[lang],
+        "ContactTypes": CONTACT_TYPES[lang],
+        "Languages": LANGUAGES,
+    }
+    ranges = {}
+    for j, (name, values) in enumerate(sources.items(), start=1):
+        letter = get_column_letter(j)
+        ws.cell(row=1, column=j, value=name).font = Font(bold=True)
+        for i, value in enumerate(values, start=2):
+            ws.cell(row=i, column=j, value=value)
+        ranges[name] = f"{LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
+    return ranges
+
+
+_DROPDOWNS = {
+    ("tblInvoices", "disputed"): "YesNo",
+    ("tblCustomers", "dunning_block"): "YesNo",
+    ("tblCustomers", "customer_type"): "CustomerTypes",
+    ("tblCustomers", "language"): "Languages",
+    ("tblContacts", "contact_type"): "ContactTypes",
+}
+
+
+def _table_sheet(wb, spec: TableSpec, lang: str, rows: list[dict], lists: dict[str, str]):
+    ws = wb.create_sheet(spec.sheet(lang))
+    for j, column in enumerate(spec.columns, start=1):
+        cell = ws.cell(row=1, column=j, value=column.label(lang))
+        cell.font = Font(bold=True)
+        cell.fill = OWNER_FILL[column.owner]
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = column.width
+    n = max(len(rows), 1)
+    for i, row in enumerate(rows, start=2):
+        for j, column in enumerate(spec.columns, start=1):
+            value = row.get(column.key)
+            if column.kind == Kind.MONEY:
+                cents = row.get(f"{column.key}_cents")
+                value = None if cents is None else cents / 100
+            elif column.kind == Kind.BOOL:
+                value = YES_NO[lang][0] if value else (YES_NO[lang][1] if value is False else None)
+            ws.cell(row=i, column=j, value=value)
+    for j, column in enumerate(spec.columns, start=1):
+        fmt = _number_format(column.kind, lang)
+        if fmt:
+            for i in range(2, n + 2):
+                ws.cell(row=i, column=j).number_format = fmt
+    last = f"{get_column_letter(len(spec.columns))}{n + 1}"
+    table = Table(displayName=spec.name, ref=f"A1:{last}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = "B2" if spec is INVOICES else "A2"
+    ws.row_dimensions[1].height = 32
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    for (table_name, key), source in _DROPDOWNS.items():
+        if table_name == spec.name:
+            j = spec.keys().index(key) + 1
+            letter = get_column_letter(j)
+            dv = DataValidation(type="list", formula1=f"={lists[source]}", allow_blank=True,
+                                showErrorMessage=True)
+            dv.error = ("Bitte einen Wert aus der Liste wählen." if lang == "de"
+                        else "Please pick a value from the list.")
+            dv.add(f"{letter}2:{letter}{max(n + 1, 1000)}")
+            ws.add_data_validation(dv)
+    for key in spec.keys(Owner.USER):
+        column = spec.column(key)
+        if column.kind == Kind.DATE:
+            letter = get_column_letter(spec.keys().index(key) + 1)
+            dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                                allow_blank=True, showErrorMessage=True)
+            dv.error = ("Bitte ein Datum eingeben, z. B. 26.11.2026." if lang == "de"
+                        else "Please enter a date, e.g. 2026-11-26.")
+            dv.add(f"{letter}2:{letter}{max(n + 1, 1000)}")
+            ws.add_data_validation(dv)
+    return ws
+
+
+def _invoice_formatting(ws, lang: str, n: int) -> None:
+    """Colour status and bucket cells so the eye finds what is late."""
+    from arbook.core.labels import STATUS, bucket_label
+
+    keys = INVOICES.keys()
+    status_col = get_column_letter(keys.index("status") + 1)
+    bucket_col = get_column_letter(keys.index("bucket") + 1)
+    last = max(n + 1, 1000)
+    rules = [
+        (status_col, STATUS[lang]["overdue"], "F8CBAD"),
+        (status_col, STATUS[lang]["disputed"], "FFD966"),
+        (status_col, STATUS[lang]["promised"], "C6EFCE"),
+        (status_col, STATUS[lang]["on_hold"], "E4DFEC"),
+        (status_col, STATUS[lang]["paid"], "EDEDED"),
+        (bucket_col, bucket_label(">90", lang), "FF7C80"),
+        (bucket_col, bucket_label("61-90", lang), "F8CBAD"),
+        (bucket_col, bucket_label("31-60", lang), "FCE4D6"),
+    ]
+    for col, text, colour in rules:
+        ws.conditional_formatting.add(
+            f"{col}2:{col}{last}",
+            FormulaRule(formula=[f'${col}2="{text}"'], fill=PatternFill("solid", bgColor=colour)),
+        )
+
+
+def _start_sheet(ws, lang: str) -> None:
+    words = START[lang]
+    ws["A1"] = words["title"]
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A3"] = words["howto"]
+    ws["A3"].font = Font(bold=True)
+    for i, step in enumerate(words["steps"], start=4):
+        ws.cell(row=i, column=1, value=step)
+    ws.cell(row=START_STAMP_ROW, column=1, value=words["refreshed"]).font = Font(bold=True)
+    ws.cell(row=START_STAMP_ROW, column=2, value=words["never"])
+    ws.cell(row=START_BLOCK_TOP - 1, column=1, value=words["totals"]).font = Font(bold=True)
+    for r in range(START_BLOCK_TOP, START_BLOCK_TOP + START_BLOCK_HEIGHT):
+        for c in range(1, START_BLOCK_WIDTH + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.border = Border(bottom=THIN)
+            if c > 1:
+                cell.number_format = MONEY_FORMAT
+            if r == START_BLOCK_TOP:
+                cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 34
+    for c in range(2, START_BLOCK_WIDTH + 1):
+        ws.column_dimensions[get_column_letter(c)].width = 16
+    ws.page_setup.orientation = "portrait"
+
+
+def build_workbook(path: Path, lang: str, sample=None) -> None:
+    """Write a new front-end workbook to ``path`` (which must not exist)."""
+    wb = Workbook()
+    start = wb.active
+    start.title = START_SHEET[lang]
+    _start_sheet(start, lang)
+    lists_ws = wb.create_sheet(LISTS_SHEET)
+    lists = _lists(lists_ws, lang)
+    data = {spec.name: [] for spec in (INVOICES, CUSTOMERS, CONTACTS, PAYMENTS)}
+    if sample is not None:
+        types = dict(zip(("business", "consumer"), CUSTOMER_TYPES[lang], strict=True))
+        contact_types = dict(zip(("call", "email", "letter", "promise", "dispute", "visit"),
+                                 CONTACT_TYPES[lang], strict=True))
+        data[INVOICES.name] = sample.invoices
+        data[CUSTOMERS.name] = [
+            {**c, "customer_type": types[c["customer_type"]]} for c in sample.customers
+        ]
+        data[CONTACTS.name] = [
+            {**c, "contact_type": contact_types[c["contact_type"]]} for c in sample.contacts
+        ]
+        data[PAYMENTS.name] = sample.payments
+    invoices_ws = _table_sheet(wb, INVOICES, lang, data[INVOICES.name], lists)
+    _invoice_formatting(invoices_ws, lang, len(data[INVOICES.name]))
+    for spec in (CUSTOMERS, CONTACTS, PAYMENTS, REMINDERS):
+        _table_sheet(wb, spec, lang, data.get(spec.name, []), lists)
+    settings_rows = [
+        {"setting": key, "value": default if key != "language" else lang,
+         "description": de if lang == "de" else en}
+        for key, (default, de, en) in SETTING_ROWS.items()
+    ]
+    _table_sheet(wb, SETTINGS, lang, settings_rows, lists)
+    _table_sheet(wb, PROBLEMS, lang, [], lists)
+    wb.move_sheet(lists_ws, offset=len(wb.sheetnames))
+    lists_ws.sheet_state = "hidden"
+    wb.defined_names["arbook_as_of"] = DefinedName(
+        "arbook_as_of", attr_text=f"'{START_SHEET[lang]}'!$B${START_STAMP_ROW}"
+    )
+    wb.properties.creator = "arbook"
+    wb.calculation.fullCalcOnLoad = True
+    wb.save(path)

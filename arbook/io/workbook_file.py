@@ -1,0 +1,341 @@
+"""The workbook port for a closed .xlsx file: read tables, write arbook's own cells, save safely.
+
+Only three kinds of parts change: the worksheet parts of sheets whose cells arbook writes (and
+there only those cells), the Problems table's range, and ``calcPr`` in workbook.xml (so Excel
+recalculates formulas that depend on computed cells). Everything else is copied byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arbook.core.cells import RawTable, to_text
+from arbook.core.problems import ArbookError, Problem
+from arbook.core.schema import PROBLEMS, TableSpec
+from arbook.io.xlsx.book import Book, TableInfo
+from arbook.io.xlsx.package import Package, check_writable, replace_atomically
+from arbook.io.xlsx.patch import OutColumn, apply_edits, render_cells, runs_of, splice
+from arbook.io.xlsx.scan import SheetIndex, UnsupportedSheet, col_letters, scan_sheet
+from arbook.io.xlsx.values import raw_column
+
+MAX_PROBLEM_ROWS = 10_000
+
+
+@dataclass
+class _ReadTable:
+    info: TableInfo
+    spec: TableSpec
+    index: SheetIndex
+    key_to_col: dict[str, int]
+    row_pos: np.ndarray  # SheetIndex row -> position in the RawTable (-1: not a data row)
+    raw: RawTable
+
+
+class WorkbookFile:
+    """A closed workbook on disk. Use as a context manager; call ``save`` to write."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.package = Package(self.path)
+        self.book = Book(self.package)
+        self._read: dict[str, _ReadTable] = {}
+
+    def __enter__(self) -> WorkbookFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.package.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_table(self, spec: TableSpec, write_keys: tuple[str, ...] = ()) -> RawTable:
+        """Read a table's known columns. ``write_keys`` are columns a later write will fill."""
+        info = self.book.table(spec.name)
+        mapping = spec.header_to_key()
+        key_to_col: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        for header in info.headers:
+            key = mapping.get(header.strip().casefold())
+            if key is not None and key not in key_to_col:
+                key_to_col[key] = info.column_of(header)
+                headers[key] = header
+        missing = [k for k in ((spec.key,) if spec.key else ()) + write_keys
+                   if k not in key_to_col]
+        if missing:
+            labels = ", ".join(f"'{spec.column(k).label('de')}' / '{spec.column(k).en}'"
+                               for k in missing)
+            raise ArbookError(
+                f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has no column "
+                f"{labels}. Rename the column back or add it to the table."
+            )
+        xml = self.package.read(info.sheet_part)
+        runs = runs_of([key_to_col[k] for k in write_keys])
+        try:
+            index = scan_sheet(
+                xml, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
+            )
+        except UnsupportedSheet as exc:
+            raise ArbookError(
+                f"{self.path.name}, sheet {info.sheet_name}: the sheet was saved by a program "
+                f"that writes cells in an unusual form ({exc}). Open and save the workbook in "
+                "Excel or LibreOffice once, then run the command again."
+            ) from exc
+        in_table = (index.row_num >= info.first_data_row) & (index.row_num <= info.last_data_row)
+        data_rows = in_table & self._rows_with_user_data(index, key_to_col, write_keys)
+        row_pos = np.full(len(index.row_num), -1, dtype=np.int64)
+        row_pos[data_rows] = np.arange(int(data_rows.sum()))
+        n = int(data_rows.sum())
+        a = np.frombuffer(xml, dtype=np.uint8)
+        sst = self.book.shared_strings if any(
+            len(c.row_idx) for c in index.columns.values()) else np.zeros(0, object)
+        columns = {
+            key: raw_column(xml, a, index.columns[col], row_pos, n, sst)
+            for key, col in key_to_col.items()
+            if key not in write_keys
+        }
+        raw = RawTable(
+            sheet=info.sheet_name,
+            rows=index.row_num[data_rows],
+            columns=columns,
+            headers=headers,
+            date1904=self.book.date1904,
+        )
+        self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos, raw)
+        return raw
+
+    @staticmethod
+    def _rows_with_user_data(index: SheetIndex, key_to_col: dict[str, int],
+                             write_keys: tuple[str, ...]) -> np.ndarray:
+        """Rows holding a value in any column arbook reads (computed cells alone don't count)."""
+        skip = {key_to_col[k] for k in write_keys}
+        mask = np.zeros(len(index.row_num), dtype=bool)
+        for col, cells in index.columns.items():
+            if col in skip:
+                continue
+            filled = (cells.vstart >= 0) | (cells.type_code == ord("i"))
+            mask[cells.row_idx[filled]] = True
+        return mask
+
+    def read_pairs(self, spec: TableSpec, key: str, value: str) -> dict[str, tuple[str, int]]:
+        """A two-column key/value table as ``{key: (value text, row)}`` (e.g. Settings)."""
+        raw = self.read_table(spec)
+        keys, values = raw.columns.get(key), raw.columns.get(value)
+        if keys is None or values is None:
+            return {}
+        out = {}
+        for k, v, row in zip(to_text(keys), to_text(values), raw.rows.tolist(), strict=True):
+            if k:
+                out[k.strip()] = (v or "", row)
+        return out
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write_computed(
+        self,
+        spec: TableSpec,
+        values: pd.DataFrame,
+        unkeyed: dict[str, str | None],
+        numeric: set[str],
+    ) -> int:
+        """Write computed columns, matched by the table's key (e.g. invoice number).
+
+        ``values`` is indexed by key with one column per computed key (text, or numbers already
+        formatted as text). Rows whose key is missing or not unique get ``unkeyed``. Returns the
+        number of rows written.
+        """
+        read = self._read.get(spec.name)
+        if read is None:
+            raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
+        write_keys = list(values.columns)
+        index = read.index
+        rows = np.flatnonzero(read.row_pos >= 0)
+        keys = pd.Series(read.raw.columns[spec.key].texts if spec.key in read.raw.columns
+                         else np.full(len(rows), None, dtype=object))
+        numbers = read.raw.columns[spec.key].numbers
+        keys = keys.where(keys.notna(), pd.Series(
+            [str(int(x)) if not np.isnan(x) and float(x).is_integer() else None
+             for x in numbers], dtype=object))
+        keys = keys.map(lambda k: k.strip() if isinstance(k, str) else k)
+        unique = keys.notna() & ~keys.duplicated(keep=False)
+        keyed = values.reindex(keys.where(unique))
+        out_columns = []
+        for key in write_keys:
+            col = read.key_to_col[key]
+            column_values = keyed[key].astype(object).where(unique.to_numpy(), unkeyed.get(key))
+            column_values = column_values.where(column_values.notna(), None)
+            out_columns.append(OutColumn(
+                col=col,
+                values=column_values.tolist(),
+                numeric=key in numeric,
+                styles=_styles_for(index, col, rows),
+            ))
+        xml = apply_edits(index, rows, out_columns)
+        self.package.replace(read.info.sheet_part, xml)
+        return len(rows)
+
+    def write_block(self, sheet_name: str, top: int, left: int,
+                    cells: list[list[tuple[str | None, bool]]], width: int) -> None:
+        """Write a rectangular block of (value, numeric) cells at (top, left) on a sheet.
+
+        The block is ``width`` columns wide; cells beyond a row's values are blanked. Cells
+        outside the block are untouched; missing rows are created.
+        """
+        part = self.book.sheets.get(sheet_name)
+        if part is None:
+            raise ArbookError(f"{self.path.name} has no sheet '{sheet_name}'")
+        xml = self.package.read(part)
+        last_row = top + len(cells) - 1
+        runs = [(left, left + width - 1)]
+        index = scan_sheet(xml, set(range(left, left + width)), runs, top, last_row)
+        lookup = index.row_lookup()
+        present = [r for r in range(top, last_row + 1) if r in lookup]
+        row_idx = np.array([lookup[r] for r in present], dtype=np.int64)
+        out_columns = []
+        for j in range(width):
+            col = left + j
+            vals, nums = [], []
+            for r in present:
+                line = cells[r - top]
+                value, numeric = line[j] if j < len(line) else (None, False)
+                vals.append(value)
+                nums.append(numeric)
+            styles = _styles_for(index, col, row_idx)
+            out_columns.append(_MixedColumn(col, vals, nums, styles))
+        starts, ends, bodies = [], [], []
+        if len(row_idx):
+            run = index.runs[0]
+            rendered = [c.render(index.row_num[row_idx]) for c in out_columns]
+            bodies.extend(map(b"".join, zip(*rendered, strict=True)))
+            starts.append(run.cut_start[row_idx])
+            ends.append(run.cut_end[row_idx])
+        for r in range(top, last_row + 1):  # rows the sheet does not have yet
+            if r in lookup:
+                continue
+            line = cells[r - top]
+            if all(v is None for v, _ in line):
+                continue
+            body = b"".join(
+                _MixedColumn(left + j, [v], [num], np.array([-1])).render(np.array([r]))[0]
+                for j, (v, num) in enumerate(line)
+            )
+            at = _row_insert_point(index, r)
+            starts.append(np.array([at]))
+            ends.append(np.array([at]))
+            bodies.append(f'<row r="{r}">'.encode() + body + b"</row>")
+        if bodies:
+            xml = splice(xml, np.concatenate(starts), np.concatenate(ends), bodies)
+            self.package.replace(part, xml)
+
+    def write_problems(self, problems: list[Problem], lang: str) -> None:
+        """Replace the Problems table's rows (arbook owns that sheet) and resize the table."""
+        info = self.book.table(PROBLEMS.name)
+        xml = self.package.read(info.sheet_part)
+        first_col, header_row, last_col, _ = info.bounds
+        shown = problems[:MAX_PROBLEM_ROWS]
+        lines = [[p.severity.value, p.file, p.sheet, p.row, p.column, p.message] for p in shown]
+        if len(problems) > MAX_PROBLEM_ROWS:
+            more = len(problems) - MAX_PROBLEM_ROWS
+            lines.append(["", "", "", None, "", f"... and {more} more (see the command output)"])
+        if not lines:
+            lines = [["", "", "", None, "", "keine Probleme" if lang == "de" else "no problems"]]
+        index = scan_sheet(xml, set(range(first_col, last_col + 1)), [], header_row, header_row)
+        lookup = index.row_lookup()
+        styles = {}
+        if info.first_data_row in lookup:
+            probe = np.array([lookup[info.first_data_row]])
+            for col in range(first_col, last_col + 1):
+                styles[col] = int(_styles_for(index, col, probe)[0])
+        body = []
+        for i, line in enumerate(lines):
+            r = info.first_data_row + i
+            cells = []
+            for j, value in enumerate(line):
+                col = first_col + j
+                column = _MixedColumn(col, [None if value in ("", None) else str(value)],
+                                      [isinstance(value, int)],
+                                      np.array([styles.get(col, -1)]))
+                cells.append(column.render(np.array([r]))[0])
+            body.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
+        header_idx = lookup.get(header_row)
+        start = (int(index.row_close[header_idx]) + len(b"</row>")
+                 if header_idx is not None and index.row_close[header_idx] >= 0
+                 else xml.find(b">", xml.find(b"<sheetData")) + 1)
+        xml = splice(xml, np.array([start]), np.array([index.sheetdata_end]), [b"".join(body)])
+        last_row = info.first_data_row + len(lines) - 1
+        new_ref = f"{col_letters(first_col)}{header_row}:{col_letters(last_col)}{last_row}"
+        xml = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{new_ref}"/>'.encode(),
+                     xml, count=1)
+        self.package.replace(info.sheet_part, xml)
+        table_xml = self.package.read(info.part)
+        table_xml = re.sub(rb'(<table\b[^>]*?\sref=")[^"]*(")', rb"\g<1>" + new_ref.encode()
+                           + rb"\g<2>", table_xml, count=1)
+        table_xml = re.sub(rb'(<autoFilter\b[^>]*?\sref=")[^"]*(")', rb"\g<1>"
+                           + new_ref.encode() + rb"\g<2>", table_xml, count=1)
+        self.package.replace(info.part, table_xml)
+
+    def request_recalculation(self) -> None:
+        """Make Excel recalculate formulas on open (they may depend on computed cells)."""
+        xml = self.package.read("xl/workbook.xml")
+        match = re.search(rb"<calcPr\b[^>]*?/?>", xml)
+        if match is None:
+            new = re.sub(rb"(</workbook>)", rb'<calcPr fullCalcOnLoad="1"/>\1', xml, count=1)
+        elif b"fullCalcOnLoad=" in match.group(0):
+            tag = re.sub(rb'fullCalcOnLoad="[^"]*"', b'fullCalcOnLoad="1"', match.group(0))
+            new = xml[: match.start()] + tag + xml[match.end():]
+        else:
+            tag = match.group(0)
+            cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
+            new = xml[: match.start()] + tag[:cut] + b' fullCalcOnLoad="1"' + tag[cut:] \
+                + xml[match.end():]
+        if new != xml:
+            self.package.replace("xl/workbook.xml", new)
+
+    def save(self) -> None:
+        """Write the changed parts, keep one backup, replace the file atomically."""
+        check_writable(self.path)
+        if not self.package.changed():
+            return
+        replace_atomically(self.path, self.package.write_to)
+
+
+@dataclass
+class _MixedColumn:
+    col: int
+    values: list[str | None]
+    numeric: list[bool]
+    styles: np.ndarray
+
+    def render(self, rows: np.ndarray) -> list[bytes]:
+        out = []
+        for i, row in enumerate(rows.tolist()):
+            column = OutColumn(self.col, [self.values[i]], self.numeric[i], self.styles[i : i + 1])
+            out.extend(render_cells(np.array([row]), column))
+        return out
+
+
+def _styles_for(index: SheetIndex, col: int, rows: np.ndarray) -> np.ndarray:
+    """Each edited row keeps its cell's style; new cells take the column's usual style."""
+    cells = index.columns.get(col)
+    styles = np.full(len(index.row_num), -1, dtype=np.int64)
+    if cells is not None and len(cells.row_idx):
+        styles[cells.row_idx] = cells.style
+        known = cells.style[cells.style >= 0]
+        if len(known):
+            values, counts = np.unique(known, return_counts=True)
+            usual = values[np.argmax(counts)]
+            missing = np.ones(len(index.row_num), dtype=bool)
+            missing[cells.row_idx] = False
+            styles[missing] = usual
+    return styles[rows]
+
+
+def _row_insert_point(index: SheetIndex, row: int) -> int:
+    later = np.flatnonzero(index.row_num > row)
+    return int(index.row_open[later[0]]) if len(later) else index.sheetdata_end
+
+

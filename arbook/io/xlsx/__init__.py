@@ -1,0 +1,1 @@
+"""Reading and patching .xlsx packages without re-serialising what arbook does not own."""

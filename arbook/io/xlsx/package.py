@@ -1,0 +1,239 @@
+"""The .xlsx file as a ZIP package: read parts, replace a few, copy the rest byte for byte.
+
+Parts arbook does not change are copied as their original compressed bytes (same CRC, same
+compression), so charts, pivot caches, images, VBA and the ribbon's customUI come out exactly
+as they went in. New content of a large part is deflated in parallel blocks on both cores.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+import time
+import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from arbook.core.problems import ArbookError
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+BLOCK = 4 << 20  # bytes per independently deflated block
+MAX_PART = 2_000_000_000  # no ZIP64 here: refuse instead of writing a broken file
+
+
+def _dos_time(t: float) -> tuple[int, int]:
+    lt = time.localtime(t)
+    return (lt.tm_hour << 11) | (lt.tm_min << 5) | (lt.tm_sec // 2), (
+        (max(lt.tm_year, 1980) - 1980) << 9
+    ) | (lt.tm_mon << 5) | lt.tm_mday
+
+
+def deflate_parallel(data: bytes, level: int = 1) -> bytes:
+    """Raw deflate of ``data``, in blocks compressed concurrently (zlib releases the GIL).
+
+    Each block but the last ends with a sync flush, so the concatenation is one valid stream.
+    """
+    blocks = [data[i : i + BLOCK] for i in range(0, len(data), BLOCK)] or [b""]
+
+    def one(args: tuple[int, bytes]) -> bytes:
+        i, block = args
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+        last = i == len(blocks) - 1
+        return comp.compress(block) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    if len(blocks) == 1:
+        return one((0, blocks[0]))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return b"".join(pool.map(one, enumerate(blocks)))
+
+
+@dataclass
+class _NewPart:
+    data: bytes
+
+
+class Package:
+    """An opened .xlsx file. Parts are read on demand; ``save`` writes a new file."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError as exc:
+            raise ArbookError(f"{self.path}: file not found") from exc
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ArbookError(
+                f"{self.path.name} is not an Excel workbook (.xlsx) or is damaged: {exc}. "
+                "Check the file name, or restore it from the backup."
+            ) from exc
+        self._infos = {info.filename: info for info in self._zip.infolist()}
+        if "[Content_Types].xml" not in self._infos or "xl/workbook.xml" not in self._infos:
+            self._zip.close()
+            raise ArbookError(
+                f"{self.path.name} is a ZIP file but not an Excel workbook (no xl/workbook.xml)."
+            )
+        self._changes: dict[str, _NewPart | None] = {}
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def names(self) -> list[str]:
+        return list(self._infos)
+
+    def has(self, name: str) -> bool:
+        return name in self._infos
+
+    def read(self, name: str) -> bytes:
+        if name in self._changes and self._changes[name] is not None:
+            return self._changes[name].data
+        try:
+            info = self._infos[name]
+        except KeyError as exc:
+            raise ArbookError(f"{self.path.name}: part {name} is missing") from exc
+        if info.compress_type == zipfile.ZIP_DEFLATED and info.flag_bits & 1 == 0:
+            return zlib.decompress(self._raw(info), -15)
+        return self._zip.read(name)
+
+    def _raw(self, info: zipfile.ZipInfo) -> bytes:
+        fp = self._zip.fp
+        fp.seek(info.header_offset)
+        header = fp.read(_LOCAL.size)
+        if header[:4] != b"PK\x03\x04":
+            raise ArbookError(f"{self.path.name}: damaged ZIP entry {info.filename}")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        fp.seek(info.header_offset + _LOCAL.size + name_len + extra_len)
+        return fp.read(info.compress_size)
+
+    def replace(self, name: str, data: bytes) -> None:
+        if len(data) > MAX_PART:
+            raise ArbookError(f"{name} would be larger than 2 GB; split the ledger")
+        self._changes[name] = _NewPart(data)
+
+    def changed(self) -> list[str]:
+        return list(self._changes)
+
+    def write_to(self, target: Path) -> None:
+        """Write the package with the replaced parts to ``target`` (a new file)."""
+        entries: list[tuple[bytes, int, int, int, int, int, int, int]] = []
+        with open(target, "wb") as out:
+            for name, info in self._infos.items():
+                offset = out.tell()
+                encoded = name.encode("utf-8")
+                flags = info.flag_bits & 0x0800  # keep only the UTF-8 name flag
+                if not encoded.isascii():
+                    flags |= 0x0800
+                change = self._changes.get(name)
+                if change is None:
+                    body = self._raw(info)
+                    method, crc = info.compress_type, info.CRC
+                    size, csize = info.file_size, info.compress_size
+                    dostime = (info.date_time[3] << 11) | (info.date_time[4] << 5) | (
+                        info.date_time[5] // 2
+                    )
+                    dosdate = ((info.date_time[0] - 1980) << 9) | (info.date_time[1] << 5) | (
+                        info.date_time[2]
+                    )
+                else:
+                    body = deflate_parallel(change.data)
+                    method, crc = zipfile.ZIP_DEFLATED, zlib.crc32(change.data)
+                    size, csize = len(change.data), len(body)
+                    dostime, dosdate = _dos_time(time.time())
+                out.write(_LOCAL.pack(0x04034B50, 20, flags, method, dostime, dosdate,
+                                      crc, csize, size, len(encoded), 0))
+                out.write(encoded)
+                out.write(body)
+                entries.append((encoded, flags, method, dostime, dosdate, crc, csize, size,
+                                offset, info.external_attr))
+            cd_start = out.tell()
+            for encoded, flags, method, dostime, dosdate, crc, csize, size, offset, ext in entries:
+                out.write(_CENTRAL.pack(0x02014B50, 20, 20, flags, method, dostime, dosdate,
+                                        crc, csize, size, len(encoded), 0, 0, 0, 0, ext, offset))
+                out.write(encoded)
+            cd_size = out.tell() - cd_start
+            out.write(_END.pack(0x06054B50, 0, 0, len(entries), len(entries), cd_size,
+                                cd_start, 0))
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def lock_file_for(path: Path) -> Path | None:
+    """Excel's owner file (``~$Book.xlsx``) if Excel has the workbook open."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}"):
+        candidate = path.with_name(name)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, with the reason and the fix, when the workbook must not be written now."""
+    lock = lock_file_for(path)
+    if lock is not None:
+        raise ArbookError(
+            f"{path.name} is open in Excel (lock file {lock.name} exists), so nothing was "
+            "written. Close the workbook in Excel and run the command again; if Excel is not "
+            f"running, delete {lock.name}."
+        )
+    mode = path.stat().st_mode
+    if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+        raise ArbookError(
+            f"{path.name} is read-only, so nothing was written. Remove the read-only flag "
+            "(file properties) and run the command again."
+        )
+    if not os.access(path.parent, os.W_OK):
+        raise ArbookError(
+            f"The folder {path.parent} is not writable, so {path.name} cannot be replaced safely."
+        )
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.backup{path.suffix}")
+
+
+def replace_atomically(path: Path, write: callable) -> None:
+    """Write via ``write(tmp)``, keep the previous file as one backup, then rename into place.
+
+    At every moment either the old or the new workbook is complete at ``path``.
+    """
+    tmp = path.with_name(f".{path.name}.arbook-tmp")
+    try:
+        write(tmp)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        backup = backup_path(path)
+        staging = path.with_name(f".{backup.name}.arbook-tmp")
+        try:
+            os.link(path, staging)
+        except OSError:
+            import shutil
+
+            shutil.copy2(path, staging)
+        os.replace(staging, backup)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,101 @@
+"""Rewrite chosen cells of a worksheet's XML and leave every other byte where it was."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Escape text for element content; drop characters XML 1.0 cannot carry."""
+    value = _INVALID_XML.sub("", value)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass
+class OutColumn:
+    """Values for one sheet column, one per edited row: numbers as text, or text, or None."""
+
+    col: int
+    values: list[str | None]
+    numeric: bool
+    styles: np.ndarray  # per edited row, -1 = no style attribute
+
+
+def render_cells(rows: np.ndarray, column: OutColumn) -> list[bytes]:
+    """One ``<c>`` element per edited row (blank values keep their style, drop their value)."""
+    letters = col_letters(column.col)
+    out: list[bytes] = []
+    append = out.append
+    for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
+                                 strict=True):
+        s_attr = f' s="{style}"' if style >= 0 else ""
+        if value is None:
+            append(f'<c r="{letters}{row}"{s_attr}/>'.encode())
+        elif column.numeric:
+            append(f'<c r="{letters}{row}"{s_attr}><v>{value}</v></c>'.encode())
+        else:
+            append(
+                f'<c r="{letters}{row}"{s_attr} t="inlineStr"><is><t xml:space="preserve">'
+                f"{xml_text(value)}</t></is></c>".encode()
+            )
+    return out
+
+
+def runs_of(cols: list[int]) -> list[tuple[int, int]]:
+    """Adjacent sheet columns grouped: [3, 4, 5, 8] -> [(3, 5), (8, 8)]."""
+    runs: list[tuple[int, int]] = []
+    for col in sorted(cols):
+        if runs and runs[-1][1] == col - 1:
+            runs[-1] = (runs[-1][0], col)
+        else:
+            runs.append((col, col))
+    return runs
+
+
+def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]) -> bytes:
+    """New sheet XML where the given columns of the given rows hold the new cells.
+
+    ``row_idx`` indexes ``index``'s rows; every run of ``index.runs`` must be made of columns
+    in ``columns``. Cells of other columns, other rows and everything outside sheetData are
+    copied unchanged.
+    """
+    by_col = {c.col: c for c in columns}
+    rows = index.row_num[row_idx]
+    starts, ends, bodies = [], [], []
+    for run in index.runs:
+        rendered = [render_cells(rows, by_col[c]) for c in range(run.first_col, run.last_col + 1)]
+        bodies.extend(map(b"".join, zip(*rendered, strict=True)))
+        starts.append(run.cut_start[row_idx])
+        ends.append(run.cut_end[row_idx])
+    return splice(index.xml, np.concatenate(starts), np.concatenate(ends), bodies)
+
+
+def splice(xml: bytes, starts: np.ndarray, ends: np.ndarray, bodies: list[bytes]) -> bytes:
+    """Replace xml[starts[i]:ends[i]] by bodies[i]; ranges must not overlap."""
+    order = np.lexsort((ends, starts))
+    view = memoryview(xml)
+    pieces: list[object] = []
+    prev = 0
+    for i in order.tolist():
+        start, end = int(starts[i]), int(ends[i])
+        if start < prev:
+            raise ValueError("overlapping cell edits")
+        pieces.append(view[prev:start])
+        pieces.append(bodies[i])
+        prev = end
+    pieces.append(view[prev:])
+    return b"".join(pieces)
+
+
+def run_cuts_for(index: SheetIndex, first: int, last: int) -> RunCuts:
+    for run in index.runs:
+        if (run.first_col, run.last_col) == (first, last):
+            return run
+    raise KeyError((first, last))

@@ -1,0 +1,43 @@
+"""The shared-strings part: index -> text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+
+_SIMPLE = re.compile(
+    rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>|<si>(.*?)</si>|<si/>', re.S
+)
+_RUN_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>")
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def decode_xml_text(raw: bytes) -> str:
+    """XML character data to str: entities, and OOXML's _xHHHH_ escapes for control chars."""
+    text = raw.decode("utf-8")
+    if "&" in text:
+        text = html.unescape(text)
+    if "_x" in text:
+        text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text
+
+
+def parse_shared_strings(xml: bytes) -> np.ndarray:
+    """All strings of sharedStrings.xml as an object array (rich text flattened)."""
+    out: list[str] = []
+    for simple, rich in _SIMPLE.findall(xml):
+        if rich:
+            rich = _PHONETIC.sub(b"", rich)
+            out.append("".join(decode_xml_text(t) for t in _RUN_TEXT.findall(rich)))
+        else:
+            out.append(decode_xml_text(simple) if simple else "")
+    return np.array(out, dtype=object)
+
+
+def inline_text(cell_xml: bytes) -> str:
+    """Text of an inline-string cell ``<c t="inlineStr"><is>...</is></c>``."""
+    body = _PHONETIC.sub(b"", cell_xml)
+    return "".join(decode_xml_text(t) for t in _RUN_TEXT.findall(body))

@@ -1,0 +1,201 @@
+"""Use cases. The CLI, the nightly batch and the Excel ribbon all call these functions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arbook.core.ageing import Ageing, ageing_summary, compute_ageing
+from arbook.core.cells import typed_frame
+from arbook.core.labels import START, STATUS, bucket_label, flags_text
+from arbook.core.problems import ArbookError, Problem, Severity
+from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, SETTINGS, START_SHEET
+from arbook.core.settings import Settings, settings_from_pairs
+from arbook.io.template import (
+    START_BLOCK_HEIGHT,
+    START_BLOCK_TOP,
+    START_BLOCK_WIDTH,
+    START_STAMP_ROW,
+    build_workbook,
+)
+from arbook.io.workbook_file import WorkbookFile
+from arbook.io.xlsx.package import check_writable
+from arbook.sample import make_sample
+
+# The computed columns refresh owns today; dunning stage, last reminder and interest are
+# written by the reminder job.
+REFRESH_COLUMNS = ("open", "days_overdue", "bucket", "status", "flag")
+Progress = Callable[[str], None]
+
+
+def init_book(path: Path, lang: str = "de", sample: int | None = None, seed: int = 1,
+              today: date | None = None) -> Path:
+    """Create a new front-end workbook; with ``sample`` rows of demo data."""
+    path = Path(path)
+    if path.exists():
+        raise ArbookError(
+            f"{path} already exists; arbook never overwrites a workbook. "
+            "Choose another name or move the file away."
+        )
+    if path.suffix.lower() != ".xlsx":
+        raise ArbookError(f"{path.name}: the workbook must end in .xlsx")
+    if lang not in ("de", "en"):
+        raise ArbookError(f"language '{lang}' is not supported; use de or en")
+    data = make_sample(sample, seed, today or date.today()) if sample else None
+    tmp = path.with_name(f".{path.name}.arbook-tmp")
+    try:
+        build_workbook(tmp, lang, data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    as_of: date
+    rows: int
+    ageing: Ageing
+    settings: Settings
+    problems: list[Problem]
+    written: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == Severity.ERROR]
+
+    def totals(self) -> pd.DataFrame:
+        return ageing_summary(self.ageing, ["currency"])
+
+
+def _money_text(cents: np.ndarray) -> list[str]:
+    return [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents.tolist()]
+
+
+def computed_values(ageing: Ageing, lang: str) -> pd.DataFrame:
+    """The refresh columns as the workbook shows them, indexed by invoice number."""
+    items = ageing.items[~ageing.items["skipped"]]
+    status_words = STATUS[lang]
+    buckets = {key: bucket_label(key, lang) for key in ageing.bucket_order}
+    days = items["days_overdue"]
+    frame = pd.DataFrame(
+        {
+            "open": _money_text(items["open_cents"].to_numpy()),
+            "days_overdue": [None if pd.isna(d) else str(int(d)) for d in days.tolist()],
+            "bucket": items["bucket"].map(buckets).tolist(),
+            "status": items["status"].map(status_words).tolist(),
+            "flag": [flags_text(f, lang) for f in items["flags"].tolist()],
+        },
+        index=pd.Index(items["invoice_no"].to_numpy(), name="invoice_no"),
+    )
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None, bool]]]:
+    """The totals block on the Start sheet: buckets down, currencies across."""
+    words = START[lang]
+    totals = result.totals()
+    currencies = list(totals.index)[: START_BLOCK_WIDTH - 1]
+    order = result.ageing.bucket_order
+    overdue_keys = order[3:]
+
+    def money(cents: int) -> tuple[str, bool]:
+        return _money_text(np.array([cents]))[0], True
+
+    rows: list[list[tuple[str | None, bool]]] = [
+        [(words["bucket"], False)] + [(str(c), False) for c in currencies]
+    ]
+    for key in order:
+        rows.append([(bucket_label(key, lang), False)]
+                    + [money(int(totals.loc[c, key])) for c in currencies])
+    rows.append([(words["total"], False)] + [money(int(totals.loc[c, "total"]))
+                                            for c in currencies])
+    rows.append([(words["overdue"], False)] + [
+        money(int(totals.loc[c, overdue_keys].sum())) for c in currencies])
+    items = result.ageing.items
+    open_items = items[items["bucket"].notna()]
+    counts = open_items.groupby("currency").size()
+    rows.append([(words["items"], False)] + [(str(int(counts.get(c, 0))), True)
+                                            for c in currencies])
+    rows.append([(words["problems"], False), (str(len(result.problems)), True)])
+    rows = rows[:START_BLOCK_HEIGHT]
+    while len(rows) < START_BLOCK_HEIGHT:
+        rows.append([])
+    return [r + [(None, False)] * (START_BLOCK_WIDTH - len(r)) for r in rows]
+
+
+def refresh(path: Path, as_of: date | None = None, strict: bool = False,
+            progress: Progress | None = None) -> RefreshResult:
+    """Recompute ageing and write arbook's columns, the Start totals and the Problems sheet.
+
+    With ``strict``, any problem of severity error means nothing is written.
+    """
+    path = Path(path)
+    as_of = as_of or date.today()
+    step = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    if not path.exists():
+        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
+    check_writable(path)
+    with WorkbookFile(path) as book:
+        step("reading settings and customers")
+        settings, problems = settings_from_pairs(
+            book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
+        lang = settings.language
+        customers, found = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
+        problems += found
+        payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
+        problems += found
+        lap("read small tables")
+        step("reading the invoice ledger")
+        raw = book.read_table(INVOICES, write_keys=REFRESH_COLUMNS)
+        lap("read ledger")
+        invoices, found = typed_frame(raw, INVOICES)
+        problems += found
+        lap("convert ledger")
+        step("computing ageing")
+        ageing = compute_ageing(invoices, customers, payments, settings, as_of,
+                                sheet=raw.sheet, labels=raw.headers)
+        problems += ageing.problems
+        problems = [p.at_file(path.name) for p in problems]
+        lap("compute")
+        result = RefreshResult(path, as_of, len(invoices), ageing, settings, problems, False,
+                               timings)
+        if strict and result.errors:
+            return result
+        step("writing computed columns")
+        values = computed_values(ageing, lang)
+        skipped_flag = flags_text(["skipped"], lang)
+        book.write_computed(INVOICES, values, {"flag": skipped_flag},
+                            numeric={"open", "days_overdue"})
+        lap("write ledger")
+        stamp = (f"{datetime.now():%d.%m.%Y %H:%M} – {START[lang]['as_of']} {as_of:%d.%m.%Y}"
+                 if lang == "de" else
+                 f"{datetime.now():%Y-%m-%d %H:%M} – {START[lang]['as_of']} {as_of:%Y-%m-%d}")
+        start = START_SHEET[lang] if START_SHEET[lang] in book.book.sheets else "Start"
+        book.write_block(start, START_STAMP_ROW, 2, [[(stamp, False)]], 1)
+        book.write_block(start, START_BLOCK_TOP, 1, start_block(result, lang), START_BLOCK_WIDTH)
+        book.write_problems(problems, lang)
+        book.request_recalculation()
+        lap("write start and problems")
+        step("saving")
+        book.save()
+        lap("save")
+        result.written = True
+        return result
