@@ -100,6 +100,8 @@ def make_sample(n_invoices: int, seed: int, today: date) -> SampleData:
         }
         if i % 37 == 11:
             row["due_date"] = None  # derived from the customer's payment terms
+        if i == 11:  # ... unless the customer has none: a problem the demo shows on purpose
+            row["customer_id"] = customers[4]["customer_id"]
         if i % 29 == 3 and paid < amount:
             row["disputed"] = True
             row["dispute_reason"] = rnd.choice(_REASONS)

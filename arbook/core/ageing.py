@@ -130,7 +130,7 @@ def compute_ageing(
     amount = np.where(skipped, 0, inv["amount_cents"].to_numpy())
     paid = np.where(skipped, 0, inv["paid_cents"].to_numpy())
     pay = _payments_by_invoice(payments)
-    from_payments = number.map(pay).fillna(0).to_numpy(dtype=np.int64)
+    from_payments = number.map(pay).fillna(0).to_numpy(dtype=np.int64).copy()
     from_payments[skipped] = 0
     unknown_payment = ~payments["invoice_no"].isin(set(number.dropna())) if not payments.empty \
         else pd.Series(dtype=bool)
@@ -148,10 +148,20 @@ def compute_ageing(
     target_idx = target.map(index_of)
     applied = np.zeros(n, dtype=np.int64)
     credit_open = open_before_credit.copy()
-    linked = target_idx.notna().to_numpy()
+    found = target_idx.notna().to_numpy()
+    safe_idx = target_idx.fillna(0).astype(int).to_numpy()
+    currency = inv["currency"].fillna(settings.home_currency).to_numpy(dtype=object)
+    same_party = (cust.to_numpy(dtype=object)[safe_idx] == cust.to_numpy(dtype=object)) & (
+        currency[safe_idx] == currency)
+    linked = found & same_party
     report(
-        is_credit_note & target.notna().to_numpy() & ~linked, "credit_for",
+        is_credit_note & target.notna().to_numpy() & ~found, "credit_for",
         lambda i: f"credit note refers to invoice {target[i]} which is not in the ledger; "
+        "kept as unapplied credit", Severity.WARNING,
+    )
+    report(
+        found & ~same_party, "credit_for",
+        lambda i: f"credit note refers to invoice {target[i]} of another customer or currency; "
         "kept as unapplied credit", Severity.WARNING,
     )
     if linked.any():
@@ -228,7 +238,7 @@ def compute_ageing(
             "row": rows,
             "invoice_no": number.to_numpy(dtype=object),
             "customer_id": cust.to_numpy(dtype=object),
-            "currency": inv["currency"].fillna(settings.home_currency).to_numpy(dtype=object),
+            "currency": currency,
             "due": due,
             "open_cents": open_cents.astype(np.int64),
             "days_overdue": days_col,
@@ -250,6 +260,13 @@ def ageing_summary(ageing: Ageing, by: list[str]) -> pd.DataFrame:
     items = ageing.items[ageing.items["bucket"].notna()]
     keys = by or ["_all"]
     frame = items.assign(_all="total") if not by else items
+    if frame.empty:
+        columns = [*ageing.bucket_order, "total"]
+        if by:
+            return pd.DataFrame(columns=columns, dtype=np.int64,
+                                index=pd.MultiIndex.from_tuples([], names=by) if len(by) > 1
+                                else pd.Index([], name=by[0]))
+        return pd.DataFrame([[0] * len(columns)], columns=columns, index=pd.Index(["total"]))
     table = frame.pivot_table(
         index=keys, columns="bucket", values="open_cents", aggfunc="sum", fill_value=0
     )

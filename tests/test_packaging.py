@@ -1,0 +1,32 @@
+"""A plain, non-editable install carries everything arbook needs at run time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_non_editable_install_builds_and_refreshes_a_book(tmp_path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    assert not (target / "arbook" / "__editable__").exists()
+    script = (
+        "import arbook, sys; from datetime import date; from arbook import jobs\n"
+        "assert arbook.__file__.startswith(sys.argv[1]), arbook.__file__\n"
+        "p = sys.argv[2]; jobs.init_book(p, sample=30, today=date(2026, 11, 26))\n"
+        "r = jobs.refresh(p, date(2026, 11, 26)); print(r.rows)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(target), str(tmp_path / "b.xlsx")],
+        check=True, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert int(out.stdout.strip()) >= 30
