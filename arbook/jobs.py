@@ -188,9 +188,15 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         stamp = (f"{datetime.now():%d.%m.%Y %H:%M} – {START[lang]['as_of']} {as_of:%d.%m.%Y}"
                  if lang == "de" else
                  f"{datetime.now():%Y-%m-%d %H:%M} – {START[lang]['as_of']} {as_of:%Y-%m-%d}")
-        start = START_SHEET[lang] if START_SHEET[lang] in book.book.sheets else "Start"
-        book.write_block(start, START_STAMP_ROW, 2, [[(stamp, False)]], 1)
-        book.write_block(start, START_BLOCK_TOP, 1, start_block(result, lang), START_BLOCK_WIDTH)
+        start = START_SHEET[lang]
+        if start in book.book.sheets:
+            book.write_block(start, START_STAMP_ROW, 2, [[(stamp, False)]], 1)
+            book.write_block(start, START_BLOCK_TOP, 1, start_block(result, lang),
+                             START_BLOCK_WIDTH)
+        else:
+            problems.append(Problem(
+                f"no sheet named '{start}', so the totals were not written; rename the start "
+                "sheet back to 'Start'", file=path.name, severity=Severity.WARNING))
         book.write_problems(problems, lang)
         book.request_recalculation()
         lap("write start and problems")

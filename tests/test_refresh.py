@@ -153,7 +153,7 @@ def test_only_owned_parts_change(book):
 
 
 def test_every_command_has_help_with_an_example():
-    for name, command in main.commands.items():
+    for name in main.commands:
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output and f"arbook {name}" in result.output, name

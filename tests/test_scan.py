@@ -36,7 +36,8 @@ SHEET = (
     b'<row r="4"><c r="A4" t="inlineStr"><is><t>inline &amp; text</t></is></c>'
     b'<c r="B4" s="4"><v>-1.5E-3</v></c><c r="C4" t="e"><v>#N/A</v></c>'
     b'<c r="D4" s="7"><f>B4*2</f><v>12</v></c></row>'
-    b'<row r="9"><c r="A9" t="s"><v>3</v></c></row>'
+    b'<row r="9"><c r="A9" t="s"><v>3</v></c><c r="B9" t="inlineStr"><is><r><rPr/><t>ri</t>'
+    b'</r><r><t xml:space="preserve">ch </t></r></is></c></row>'
     b"</sheetData><tableParts/></worksheet>"
 )
 
@@ -67,6 +68,7 @@ def test_scan_reads_every_cell_type():
     b = values(index, 2, rows)
     assert b.texts[0] == " a & b "
     assert b.numbers[1] == 46000.75 and b.numbers[2] == -0.0015
+    assert b.texts[3] == "rich "  # inline rich text
     c = values(index, 3, rows)
     assert c.numbers[1] == 1 and c.texts[2] == "#N/A"
     d = values(index, 4, rows)
@@ -102,7 +104,8 @@ def test_patch_replaces_and_inserts_only_the_target_columns():
     # everything else is byte for byte the same
     for untouched in (b'<c r="AB2" t="str"><f>A1&amp;"x"</f><v>plain&lt;x</v></c>',
                       b'<row r="3" ht="20" customHeight="1"/>', b'<c r="B4" s="4"><v>-1.5E-3</v>',
-                      b'<row r="9"><c r="A9" t="s"><v>3</v></c></row>', b'<dimension ref="A1:AB9"/>'):
+                      b'<row r="9"><c r="A9" t="s"><v>3</v></c><c r="B9"',
+                      b'<dimension ref="A1:AB9"/>'):
         assert untouched in out
     again = scan_sheet(out, {3, 4})
     assert list(again.row_num) == [1, 2, 3, 4, 9]

@@ -123,9 +123,7 @@ def to_text(col: RawColumn) -> np.ndarray:
     if has_num.any():
         nums = col.numbers[has_num]
         out[has_num] = [str(int(v)) if float(v).is_integer() else repr(float(v)) for v in nums]
-    for i in np.flatnonzero(out != None):  # noqa: E711  (elementwise on an object array)
-        stripped = out[i].strip()
-        out[i] = stripped or None
+    out[:] = [None if t is None else (t.strip() or None) for t in out.tolist()]
     return out
 
 

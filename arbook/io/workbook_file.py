@@ -314,7 +314,7 @@ class _MixedColumn:
         out = []
         for i, row in enumerate(rows.tolist()):
             column = OutColumn(self.col, [self.values[i]], self.numeric[i], self.styles[i : i + 1])
-            out.extend(render_cells(np.array([row]), column))
+            out.extend(cell.encode() for cell in render_cells(np.array([row]), column))
         return out
 
 

@@ -8,11 +8,13 @@ as they went in. New content of a large part is deflated in parallel blocks on b
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import struct
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +127,7 @@ class Package:
 
     def write_to(self, target: Path) -> None:
         """Write the package with the replaced parts to ``target`` (a new file)."""
-        entries: list[tuple[bytes, int, int, int, int, int, int, int]] = []
+        entries: list[tuple[bytes, int, int, int, int, int, int, int, int, int]] = []
         with open(target, "wb") as out:
             for name, info in self._infos.items():
                 offset = out.tell()
@@ -201,7 +203,7 @@ def backup_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.backup{path.suffix}")
 
 
-def replace_atomically(path: Path, write: callable) -> None:
+def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write via ``write(tmp)``, keep the previous file as one backup, then rename into place.
 
     At every moment either the old or the new workbook is complete at ``path``.
@@ -214,9 +216,7 @@ def replace_atomically(path: Path, write: callable) -> None:
         staging = path.with_name(f".{backup.name}.arbook-tmp")
         try:
             os.link(path, staging)
-        except OSError:
-            import shutil
-
+        except OSError:  # no hard links here (e.g. some network drives): copy instead
             shutil.copy2(path, staging)
         os.replace(staging, backup)
         os.replace(tmp, path)

@@ -14,8 +14,11 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def xml_text(value: str) -> str:
     """Escape text for element content; drop characters XML 1.0 cannot carry."""
-    value = _INVALID_XML.sub("", value)
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _INVALID_XML.search(value):
+        value = _INVALID_XML.sub("", value)
+    if "&" in value or "<" in value or ">" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
 
 
 @dataclass
@@ -28,24 +31,24 @@ class OutColumn:
     styles: np.ndarray  # per edited row, -1 = no style attribute
 
 
-def render_cells(rows: np.ndarray, column: OutColumn) -> list[bytes]:
+def render_cells(rows: np.ndarray, column: OutColumn) -> list[str]:
     """One ``<c>`` element per edited row (blank values keep their style, drop their value)."""
     letters = col_letters(column.col)
-    out: list[bytes] = []
-    append = out.append
-    for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
-                                 strict=True):
-        s_attr = f' s="{style}"' if style >= 0 else ""
-        if value is None:
-            append(f'<c r="{letters}{row}"{s_attr}/>'.encode())
-        elif column.numeric:
-            append(f'<c r="{letters}{row}"{s_attr}><v>{value}</v></c>'.encode())
-        else:
-            append(
-                f'<c r="{letters}{row}"{s_attr} t="inlineStr"><is><t xml:space="preserve">'
-                f"{xml_text(value)}</t></is></c>".encode()
-            )
-    return out
+    style_attr = {s: f' s="{s}"' if s >= 0 else "" for s in set(column.styles.tolist())}
+    if column.numeric:
+        return [
+            f'<c r="{letters}{row}"{style_attr[style]}/>' if value is None
+            else f'<c r="{letters}{row}"{style_attr[style]}><v>{value}</v></c>'
+            for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
+                                         strict=True)
+        ]
+    return [
+        f'<c r="{letters}{row}"{style_attr[style]}/>' if value is None
+        else f'<c r="{letters}{row}"{style_attr[style]} t="inlineStr"><is>'
+        f'<t xml:space="preserve">{xml_text(value)}</t></is></c>'
+        for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
+                                     strict=True)
+    ]
 
 
 def runs_of(cols: list[int]) -> list[tuple[int, int]]:
@@ -71,7 +74,7 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
     starts, ends, bodies = [], [], []
     for run in index.runs:
         rendered = [render_cells(rows, by_col[c]) for c in range(run.first_col, run.last_col + 1)]
-        bodies.extend(map(b"".join, zip(*rendered, strict=True)))
+        bodies.extend("".join(cells).encode() for cells in zip(*rendered, strict=True))
         starts.append(run.cut_start[row_idx])
         ends.append(run.cut_end[row_idx])
     return splice(index.xml, np.concatenate(starts), np.concatenate(ends), bodies)

@@ -313,6 +313,28 @@ def _run_cuts(rows, close, cells, col, cell_row, first, last):
     return start, end
 
 
+_T_OPEN = b"<t>"
+_T_PRESERVE = b'<t xml:space="preserve">'
+
+
+def _bytes_at(a: np.ndarray, pos: np.ndarray, pattern: bytes) -> np.ndarray:
+    """Whether ``pattern`` starts at each pos."""
+    ok = np.ones(len(pos), dtype=bool)
+    limit = len(a) - 1
+    for k, byte in enumerate(pattern):
+        ok &= a[np.minimum(pos + k, limit)] == byte
+    return ok
+
+
+def _plain_text_start(a: np.ndarray, is_pos: np.ndarray) -> np.ndarray:
+    """Offset of the text in ``<is><t>text`` or ``<is><t xml:space="preserve">text``, or -1."""
+    after = is_pos + 4
+    short = _bytes_at(a, after, _T_OPEN)
+    preserve = _bytes_at(a, after, _T_PRESERVE)
+    return np.where(short, after + len(_T_OPEN),
+                    np.where(preserve, after + len(_T_PRESERVE), -1))
+
+
 def _collect(a, xml, lo, hi, lt, values, inline, start, end, tag_end, col, row_idx, columns):
     t_pos = _find_in_tag(_attr_positions(a, lo, hi, ord("t")), start, tag_end)
     s_pos = _find_in_tag(_attr_positions(a, lo, hi, ord("s")), start, tag_end)
@@ -339,6 +361,15 @@ def _collect(a, xml, lo, hi, lt, values, inline, start, end, tag_end, col, row_i
         i_pos = inline[np.minimum(k, len(inline) - 1)]
         is_inline = (k < len(inline)) & (i_pos < end) & (i_pos > start)
         type_code[is_inline] = TYPE_INLINE
+        # Plain inline text <is><t>..</t></is> gets its span like a value; rich text (runs)
+        # keeps vstart = -1 and is decoded from the whole cell.
+        text_start = _plain_text_start(a, i_pos[is_inline])
+        text_end = lt[np.minimum(np.searchsorted(lt, text_start), len(lt) - 1)]
+        closes_t = _bytes_at(a, text_end, b"</t></is>")
+        plain = (text_start >= 0) & closes_t
+        idx = np.flatnonzero(is_inline)
+        vstart[idx[plain]] = text_start[plain]
+        vend[idx[plain]] = text_end[plain]
     for c in np.unique(col):
         m = col == c
         target = columns[int(c)]

@@ -17,6 +17,8 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 def decode_xml_text(raw: bytes) -> str:
     """XML character data to str: entities, and OOXML's _xHHHH_ escapes for control chars."""
+    if b"&" not in raw and b"_x" not in raw:
+        return raw.decode("utf-8")
     text = raw.decode("utf-8")
     if "&" in text:
         text = html.unescape(text)

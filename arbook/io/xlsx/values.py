@@ -81,9 +81,14 @@ def raw_column(
         target = pos[shared]
         texts[target[valid]] = sst[index[valid].astype(np.int64)]
 
-    for i in np.flatnonzero(has_value & ((code == TYPE_STR) | (code == TYPE_ERROR)
-                                         | (code == TYPE_DATE))):
-        texts[pos[i]] = decode_xml_text(xml[cells.vstart[i] : cells.vend[i]])
-    for i in np.flatnonzero(keep & (code == TYPE_INLINE)):
+    as_text = has_value & ((code == TYPE_STR) | (code == TYPE_ERROR) | (code == TYPE_DATE)
+                           | (code == TYPE_INLINE))
+    if as_text.any():
+        texts[pos[as_text]] = [
+            decode_xml_text(xml[s:e])
+            for s, e in zip(cells.vstart[as_text].tolist(), cells.vend[as_text].tolist(),
+                            strict=True)
+        ]
+    for i in np.flatnonzero(keep & (code == TYPE_INLINE) & (cells.vstart < 0)):  # rich text
         texts[pos[i]] = inline_text(xml[cells.tag_end[i] : cells.end[i]])
     return RawColumn(numbers, texts)
