@@ -103,9 +103,18 @@ class Package:
             info = self._infos[name]
         except KeyError as exc:
             raise ArbookError(f"{self.path.name}: part {name} is missing") from exc
-        if info.compress_type == zipfile.ZIP_DEFLATED and info.flag_bits & 1 == 0:
-            return zlib.decompress(self._raw(info), -15)
-        return self._zip.read(name)
+        try:
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.flag_bits & 1 == 0:
+                data = zlib.decompress(self._raw(info), -15)
+                if zlib.crc32(data) != info.CRC:
+                    raise zlib.error("checksum mismatch")
+                return data
+            return self._zip.read(name)
+        except (zlib.error, zipfile.BadZipFile, OSError) as exc:
+            raise ArbookError(
+                f"{self.path.name} is damaged ({name}: {exc}); nothing was written. "
+                f"Restore it from {backup_path(self.path).name} or your last backup."
+            ) from exc
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         fp = self._zip.fp
