@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arbook.core.ageing import Ageing, ageing_summary, compute_ageing
+from arbook.core.ageing import Ageing, ageing_summary, compute_ageing, flag_list
 from arbook.core.cells import typed_frame
 from arbook.core.labels import START, STATUS, bucket_label, flags_text
 from arbook.core.problems import ArbookError, Problem, Severity
@@ -76,27 +76,36 @@ class RefreshResult:
         return ageing_summary(self.ageing, ["currency"])
 
 
-def _money_text(cents: np.ndarray) -> list[str]:
-    return [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents.tolist()]
+def money_texts(cents: np.ndarray) -> np.ndarray:
+    """Integer cents to decimal text ('-1234.56'), exactly, for the whole column at once."""
+    cents = np.asarray(cents, dtype=np.int64)
+    whole, frac = np.divmod(np.abs(cents), 100)
+    text = np.strings.add(np.where(cents < 0, "-", ""), whole.astype(str))
+    text = np.strings.add(np.strings.add(text, "."), np.strings.zfill(frac.astype(str), 2))
+    return text.astype(object)
 
 
 def computed_values(ageing: Ageing, lang: str) -> pd.DataFrame:
     """The refresh columns as the workbook shows them, indexed by invoice number."""
     items = ageing.items[~ageing.items["skipped"]]
-    status_words = STATUS[lang]
     buckets = {key: bucket_label(key, lang) for key in ageing.bucket_order}
     days = items["days_overdue"]
+    bits = items["flag_bits"].to_numpy()
+    codes, uniques = pd.factorize(bits)
+    flag_words = np.array([flags_text(flag_list(b), lang) for b in uniques], dtype=object)
     frame = pd.DataFrame(
         {
-            "open": _money_text(items["open_cents"].to_numpy()),
-            "days_overdue": [None if pd.isna(d) else str(int(d)) for d in days.tolist()],
-            "bucket": items["bucket"].map(buckets).tolist(),
-            "status": items["status"].map(status_words).tolist(),
-            "flag": [flags_text(f, lang) for f in items["flags"].tolist()],
+            "open": money_texts(items["open_cents"].to_numpy()),
+            "days_overdue": np.where(days.isna().to_numpy(), None,
+                                     days.fillna(0).to_numpy(dtype=np.int64).astype(str)),
+            "bucket": items["bucket"].map(buckets).to_numpy(dtype=object),
+            "status": items["status"].map(STATUS[lang]).to_numpy(dtype=object),
+            "flag": flag_words[codes] if len(codes) else np.zeros(0, dtype=object),
         },
-        index=pd.Index(items["invoice_no"].to_numpy(), name="invoice_no"),
+        index=pd.Index(items["invoice_no"].to_numpy(dtype=object), name="invoice_no"),
+        dtype=object,
     )
-    return frame.astype(object).where(frame.notna(), None)
+    return frame.where(frame.notna(), None)
 
 
 def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None, bool]]]:
@@ -108,7 +117,7 @@ def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None,
     overdue_keys = order[3:]
 
     def money(cents: int) -> tuple[str, bool]:
-        return _money_text(np.array([cents]))[0], True
+        return money_texts(np.array([cents]))[0], True
 
     rows: list[list[tuple[str | None, bool]]] = [
         [(words["bucket"], False)] + [(str(c), False) for c in currencies]

@@ -24,12 +24,19 @@ NOT_DUE = "not_due"
 # Status keys, in order of precedence.
 STATUSES = ("paid", "credit", "disputed", "on_hold", "promised", "overdue", "open")
 
-# Flag keys (several may apply; joined for display).
+# Flag keys (several may apply). Kept per row as bits of one integer, in this order.
+FLAG_SKIPPED = "skipped"
 FLAG_DUE_FROM_TERMS = "due_from_terms"
 FLAG_PROMISE_BROKEN = "promise_broken"
 FLAG_OVERPAID = "overpaid"
-FLAG_SKIPPED = "skipped"
 FLAG_FUTURE_INVOICE = "future_invoice"
+FLAG_ORDER = (FLAG_SKIPPED, FLAG_DUE_FROM_TERMS, FLAG_PROMISE_BROKEN, FLAG_OVERPAID,
+              FLAG_FUTURE_INVOICE)
+
+
+def flag_list(bits: int) -> list[str]:
+    """The flag keys set in ``bits``, in display order."""
+    return [key for i, key in enumerate(FLAG_ORDER) if int(bits) >> i & 1]
 
 
 def bucket_keys(edges: tuple[int, ...]) -> list[str]:
@@ -220,7 +227,7 @@ def compute_ageing(
     status = np.select(conditions, list(STATUSES[:-1]), default=STATUSES[-1]).astype(object)
     status[skipped] = None
 
-    flags = [[] for _ in range(n)]
+    flag_bits = np.zeros(n, dtype=np.int64)
     for mask, key in (
         (skipped, FLAG_SKIPPED),
         (due_from_terms & (open_cents != 0), FLAG_DUE_FROM_TERMS),
@@ -228,8 +235,7 @@ def compute_ageing(
         ((open_cents < 0) & ~is_credit_note, FLAG_OVERPAID),
         ((invoice_date > as_of_day) & ~np.isnat(invoice_date) & ~skipped, FLAG_FUTURE_INVOICE),
     ):
-        for i in np.flatnonzero(mask):
-            flags[i].append(key)
+        flag_bits |= mask.astype(np.int64) << FLAG_ORDER.index(key)
 
     days_col = pd.array(days_overdue, dtype="Int64")
     days_col[(open_cents <= 0) | undated | skipped] = pd.NA
@@ -244,7 +250,7 @@ def compute_ageing(
             "days_overdue": days_col,
             "bucket": bucket,
             "status": status,
-            "flags": flags,
+            "flag_bits": flag_bits,
             "skipped": skipped,
         },
         index=invoices.index,

@@ -231,6 +231,23 @@ def to_percent(col: RawColumn, raw: RawTable, label: str, problems: list[Problem
     return nums
 
 
+def _blank(data: dict[str, object], key: str, kind: Kind, n: int) -> None:
+    match kind:
+        case Kind.TEXT:
+            data[key] = np.full(n, None, dtype=object)
+        case Kind.DATE:
+            data[key] = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        case Kind.MONEY:
+            data[f"{key}_cents"] = np.zeros(n, dtype=np.int64)
+            data[f"{key}_present"] = np.zeros(n, dtype=bool)
+        case Kind.INT:
+            data[key] = pd.array([pd.NA] * n, dtype="Int64")
+        case Kind.BOOL:
+            data[key] = np.zeros(n, dtype=bool)
+        case Kind.PERCENT:
+            data[key] = np.full(n, np.nan)
+
+
 def typed_frame(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
     """Convert every known column of a raw table; money columns get an ``_cents`` suffix."""
     problems: list[Problem] = []
@@ -238,9 +255,10 @@ def typed_frame(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
     n = len(raw)
     for column in spec.columns:
         col = raw.columns.get(column.key)
-        if col is None:
-            col = RawColumn(np.full(n, np.nan), np.full(n, None, dtype=object))
         label = raw.headers.get(column.key, column.en)
+        if col is None:  # not read (e.g. columns about to be computed): typed blanks
+            _blank(data, column.key, column.kind, n)
+            continue
         match column.kind:
             case Kind.TEXT:
                 data[column.key] = to_text(col)

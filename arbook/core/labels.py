@@ -90,5 +90,5 @@ def bucket_label(key: str, lang: str) -> str:
     return words["range"].format(a=low, b=high)
 
 
-def flags_text(keys: list[str], lang: str) -> str | None:
+def flags_text(keys: list[str] | tuple[str, ...], lang: str) -> str | None:
     return "; ".join(FLAGS[lang][k] for k in keys) or None

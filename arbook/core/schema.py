@@ -102,10 +102,10 @@ INVOICES = TableSpec(
         Column("days_overdue", "Tage überfällig", "Days overdue", C, Kind.INT, 10),
         Column("bucket", "Altersklasse", "Ageing bucket", C, Kind.TEXT, 13),
         Column("status", "Status", "Status", C, Kind.TEXT, 12),
+        Column("flag", "Hinweis", "Flag", C, Kind.TEXT, 26),
         Column("dunning_stage", "Mahnstufe", "Dunning stage", C, Kind.TEXT, 12),
         Column("last_reminder", "Letzte Mahnung", "Last reminder", C, Kind.DATE, 13),
         Column("interest", "Verzugszinsen", "Interest", C, Kind.MONEY, 12),
-        Column("flag", "Hinweis", "Flag", C, Kind.TEXT, 26),
     ),
 )
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
 
@@ -42,12 +43,14 @@ def render_cells(rows: np.ndarray, column: OutColumn) -> list[str]:
             for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
                                          strict=True)
         ]
+    codes, uniques = pd.factorize(np.asarray(column.values, dtype=object))  # few distinct texts
+    escaped = [xml_text(str(u)) for u in uniques] + [None]
     return [
-        f'<c r="{letters}{row}"{style_attr[style]}/>' if value is None
+        f'<c r="{letters}{row}"{style_attr[style]}/>' if code < 0
         else f'<c r="{letters}{row}"{style_attr[style]} t="inlineStr"><is>'
-        f'<t xml:space="preserve">{xml_text(value)}</t></is></c>'
-        for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
-                                     strict=True)
+        f'<t xml:space="preserve">{escaped[code]}</t></is></c>'
+        for row, code, style in zip(rows.tolist(), codes.tolist(), column.styles.tolist(),
+                                    strict=True)
     ]
 
 
@@ -83,17 +86,17 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
 def splice(xml: bytes, starts: np.ndarray, ends: np.ndarray, bodies: list[bytes]) -> bytes:
     """Replace xml[starts[i]:ends[i]] by bodies[i]; ranges must not overlap."""
     order = np.lexsort((ends, starts))
+    starts, ends = starts[order], ends[order]
+    if len(starts) > 1 and np.any(starts[1:] < ends[:-1]):
+        raise ValueError("overlapping cell edits")
     view = memoryview(xml)
-    pieces: list[object] = []
-    prev = 0
-    for i in order.tolist():
-        start, end = int(starts[i]), int(ends[i])
-        if start < prev:
-            raise ValueError("overlapping cell edits")
-        pieces.append(view[prev:start])
-        pieces.append(bodies[i])
-        prev = end
-    pieces.append(view[prev:])
+    gap_starts = np.concatenate([[0], ends]).tolist()
+    gap_ends = np.concatenate([starts, [len(xml)]]).tolist()
+    gaps = [view[a:b] for a, b in zip(gap_starts, gap_ends, strict=True)]
+    ordered = [bodies[i] for i in order.tolist()]
+    pieces = [None] * (len(gaps) + len(ordered))
+    pieces[::2] = gaps
+    pieces[1::2] = ordered
     return b"".join(pieces)
 
 

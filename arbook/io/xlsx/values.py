@@ -14,6 +14,7 @@ from arbook.io.xlsx.scan import (
     TYPE_SHARED,
     TYPE_STR,
     ColumnCells,
+    parse_uints,
 )
 from arbook.io.xlsx.sst import decode_xml_text, inline_text
 
@@ -30,10 +31,11 @@ def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarra
     short = (width > 0) & (width <= NUMBER_WIDTH)
     idx = np.flatnonzero(short)
     if len(idx):
-        offsets = np.arange(NUMBER_WIDTH)
-        grid = a[np.minimum(vstart[idx, None] + offsets, len(a) - 1)].copy()
+        grid_width = int(width[idx].max())  # dates need 5 bytes, amounts ~10: gather no more
+        offsets = np.arange(grid_width)
+        grid = a[np.minimum(vstart[idx, None] + offsets, len(a) - 1)]
         grid[offsets >= width[idx, None]] = 0
-        texts = grid.view(f"S{NUMBER_WIDTH}").ravel()
+        texts = grid.view(f"S{grid_width}").ravel()
         try:
             out[idx] = texts.astype(np.float64)
         except ValueError:  # a stray non-number: convert one by one
@@ -76,10 +78,10 @@ def raw_column(
 
     shared = has_value & (code == TYPE_SHARED)
     if shared.any():
-        index = parse_numbers(a, xml, cells.vstart[shared], cells.vend[shared])
-        valid = ~np.isnan(index) & (index >= 0) & (index < len(sst))
+        index, digits = parse_uints(a, cells.vstart[shared], 10)
+        valid = (digits == cells.vend[shared] - cells.vstart[shared]) & (index < len(sst))
         target = pos[shared]
-        texts[target[valid]] = sst[index[valid].astype(np.int64)]
+        texts[target[valid]] = sst[index[valid]]
 
     as_text = has_value & ((code == TYPE_STR) | (code == TYPE_ERROR) | (code == TYPE_DATE)
                            | (code == TYPE_INLINE))
