@@ -31,6 +31,9 @@ from arbook.sample import make_sample
 # The computed columns refresh owns today; dunning stage, last reminder and interest are
 # written by the reminder job.
 REFRESH_COLUMNS = ("open", "days_overdue", "bucket", "status", "flag")
+# The ledger columns ageing needs; notes and other free text are not even read.
+AGEING_INPUTS = ("invoice_no", "customer_id", "invoice_date", "due_date", "currency", "amount",
+                 "paid", "credit_for", "disputed", "hold_until", "promised_date")
 Progress = Callable[[str], None]
 
 
@@ -80,9 +83,9 @@ def money_texts(cents: np.ndarray) -> np.ndarray:
     """Integer cents to decimal text ('-1234.56'), exactly, for the whole column at once."""
     cents = np.asarray(cents, dtype=np.int64)
     whole, frac = np.divmod(np.abs(cents), 100)
-    text = np.strings.add(np.where(cents < 0, "-", ""), whole.astype(str))
-    text = np.strings.add(np.strings.add(text, "."), np.strings.zfill(frac.astype(str), 2))
-    return text.astype(object)
+    sign = np.where(cents < 0, "-", "").tolist()
+    return np.array([f"{s}{w}.{f:02d}" for s, w, f in zip(sign, whole.tolist(), frac.tolist(),
+                                                           strict=True)], dtype=object)
 
 
 def computed_values(ageing: Ageing, lang: str) -> pd.DataFrame:
@@ -167,13 +170,14 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         settings, problems = settings_from_pairs(
             book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
         lang = settings.language
-        customers, found = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
+        customers, found = typed_frame(
+            book.read_table(CUSTOMERS, keys=("customer_id", "terms_days")), CUSTOMERS)
         problems += found
         payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
         problems += found
         lap("read small tables")
         step("reading the invoice ledger")
-        raw = book.read_table(INVOICES, write_keys=REFRESH_COLUMNS)
+        raw = book.read_table(INVOICES, write_keys=REFRESH_COLUMNS, keys=AGEING_INPUTS)
         lap("read ledger")
         invoices, found = typed_frame(raw, INVOICES)
         problems += found

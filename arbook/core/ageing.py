@@ -139,7 +139,7 @@ def compute_ageing(
     pay = _payments_by_invoice(payments)
     from_payments = number.map(pay).fillna(0).to_numpy(dtype=np.int64).copy()
     from_payments[skipped] = 0
-    unknown_payment = ~payments["invoice_no"].isin(set(number.dropna())) if not payments.empty \
+    unknown_payment = ~payments["invoice_no"].isin(number) if not payments.empty \
         else pd.Series(dtype=bool)
     for _, p in payments[unknown_payment & payments["invoice_no"].notna()].iterrows():
         problems.append(Problem(

@@ -53,15 +53,21 @@ class WorkbookFile:
 
     # -- reading -------------------------------------------------------------------------
 
-    def read_table(self, spec: TableSpec, write_keys: tuple[str, ...] = ()) -> RawTable:
-        """Read a table's known columns. ``write_keys`` are columns a later write will fill."""
+    def read_table(self, spec: TableSpec, write_keys: tuple[str, ...] = (),
+                   keys: tuple[str, ...] | None = None) -> RawTable:
+        """Read a table's columns: ``keys`` (default: all known), plus its key column.
+
+        ``write_keys`` are computed columns a later ``write_computed`` will fill; they are
+        located (and their cell styles noted) but not read.
+        """
         info = self.book.table(spec.name)
         mapping = spec.header_to_key()
+        wanted = None if keys is None else {*keys, *write_keys, *((spec.key,) if spec.key else ())}
         key_to_col: dict[str, int] = {}
         headers: dict[str, str] = {}
         for header in info.headers:
             key = mapping.get(header.strip().casefold())
-            if key is not None and key not in key_to_col:
+            if key is not None and key not in key_to_col and (wanted is None or key in wanted):
                 key_to_col[key] = info.column_of(header)
                 headers[key] = header
         missing = [k for k in ((spec.key,) if spec.key else ()) + write_keys
@@ -154,13 +160,7 @@ class WorkbookFile:
         write_keys = list(values.columns)
         index = read.index
         rows = np.flatnonzero(read.row_pos >= 0)
-        keys = pd.Series(read.raw.columns[spec.key].texts if spec.key in read.raw.columns
-                         else np.full(len(rows), None, dtype=object))
-        numbers = read.raw.columns[spec.key].numbers
-        keys = keys.where(keys.notna(), pd.Series(
-            [str(int(x)) if not np.isnan(x) and float(x).is_integer() else None
-             for x in numbers], dtype=object))
-        keys = keys.map(lambda k: k.strip() if isinstance(k, str) else k)
+        keys = pd.Series(to_text(read.raw.columns[spec.key]))  # as the job saw them
         unique = keys.notna() & ~keys.duplicated(keep=False)
         keyed = values.reindex(keys.where(unique))
         out_columns = []
@@ -174,7 +174,7 @@ class WorkbookFile:
                 numeric=key in numeric,
                 styles=_styles_for(index, col, rows),
             ))
-        xml = apply_edits(index, rows, out_columns)
+        xml = apply_edits(index, rows, out_columns, self.book.shared_string_table)
         self.package.replace(read.info.sheet_part, xml)
         return len(rows)
 
@@ -295,9 +295,35 @@ class WorkbookFile:
         if new != xml:
             self.package.replace("xl/workbook.xml", new)
 
+    def _store_shared_strings(self) -> None:
+        """Write the shared-string table if arbook appended to it (creating it if needed)."""
+        table = self.book.shared_string_table
+        if not table.changed:
+            return
+        part = self.book.shared_strings_part
+        if part is None:
+            part = "xl/sharedStrings.xml"
+            self._add_part_reference(part)
+        self.package.replace(part, table.to_xml())
+
+    def _add_part_reference(self, part: str) -> None:
+        """Register a new shared-strings part in the workbook's relationships and types."""
+        rels_name = "xl/_rels/workbook.xml.rels"
+        rels = self.package.read(rels_name)
+        rel = (b'<Relationship Id="rIdArbookSst" Type="http://schemas.openxmlformats.org/'
+               b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>')
+        self.package.replace(rels_name, rels.replace(b"</Relationships>",
+                                                     rel + b"</Relationships>"))
+        types = self.package.read("[Content_Types].xml")
+        override = (f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-'
+                    'officedocument.spreadsheetml.sharedStrings+xml"/>').encode()
+        self.package.replace("[Content_Types].xml", types.replace(b"</Types>",
+                                                                  override + b"</Types>"))
+
     def save(self) -> None:
         """Write the changed parts, keep one backup, replace the file atomically."""
         check_writable(self.path)
+        self._store_shared_strings()
         if not self.package.changed():
             return
         replace_atomically(self.path, self.package.write_to)
@@ -314,7 +340,7 @@ class _MixedColumn:
         out = []
         for i, row in enumerate(rows.tolist()):
             column = OutColumn(self.col, [self.values[i]], self.numeric[i], self.styles[i : i + 1])
-            out.extend(cell.encode() for cell in render_cells(np.array([row]), column))
+            out.extend(render_cells(np.array([row]), column))
         return out
 
 

@@ -13,7 +13,7 @@ from defusedxml import ElementTree
 from arbook.core.problems import ArbookError
 from arbook.io.xlsx.package import Package
 from arbook.io.xlsx.scan import col_index
-from arbook.io.xlsx.sst import parse_shared_strings
+from arbook.io.xlsx.sst import SharedStrings
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -152,11 +152,17 @@ class Book:
         return info
 
     @cached_property
-    def shared_strings(self) -> np.ndarray:
-        rels = self.rels("xl/workbook.xml")
-        for rel_type, target in rels.values():
+    def shared_strings_part(self) -> str | None:
+        for rel_type, target in self.rels("xl/workbook.xml").values():
             if rel_type.endswith("/sharedStrings") and self.package.has(target):
-                return parse_shared_strings(self.package.read(target))
-        if self.package.has("xl/sharedStrings.xml"):
-            return parse_shared_strings(self.package.read("xl/sharedStrings.xml"))
-        return np.zeros(0, dtype=object)
+                return target
+        return None
+
+    @cached_property
+    def shared_string_table(self) -> SharedStrings:
+        part = self.shared_strings_part
+        return SharedStrings(self.package.read(part) if part else None)
+
+    @property
+    def shared_strings(self) -> np.ndarray:
+        return self.shared_string_table.strings

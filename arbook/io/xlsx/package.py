@@ -137,8 +137,10 @@ class Package:
     def write_to(self, target: Path) -> None:
         """Write the package with the replaced parts to ``target`` (a new file)."""
         entries: list[tuple[bytes, int, int, int, int, int, int, int, int, int]] = []
+        added = [name for name in self._changes if name not in self._infos]
+        members = [*self._infos.items(), *((name, zipfile.ZipInfo(name)) for name in added)]
         with open(target, "wb") as out:
-            for name, info in self._infos.items():
+            for name, info in members:
                 offset = out.tell()
                 encoded = name.encode("utf-8")
                 flags = info.flag_bits & 0x0800  # keep only the UTF-8 name flag
@@ -165,7 +167,7 @@ class Package:
                 out.write(encoded)
                 out.write(body)
                 entries.append((encoded, flags, method, dostime, dosdate, crc, csize, size,
-                                offset, info.external_attr))
+                                offset, info.external_attr or (0o644 << 16)))
             cd_start = out.tell()
             for encoded, flags, method, dostime, dosdate, crc, csize, size, offset, ext in entries:
                 out.write(_CENTRAL.pack(0x02014B50, 20, 20, flags, method, dostime, dosdate,

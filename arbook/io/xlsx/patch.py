@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
-
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def xml_text(value: str) -> str:
-    """Escape text for element content; drop characters XML 1.0 cannot carry."""
-    if _INVALID_XML.search(value):
-        value = _INVALID_XML.sub("", value)
-    if "&" in value or "<" in value or ">" in value:
-        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return value
+from arbook.io.xlsx.sst import SharedStrings, xml_text
 
 
 @dataclass
@@ -32,26 +21,62 @@ class OutColumn:
     styles: np.ndarray  # per edited row, -1 = no style attribute
 
 
-def render_cells(rows: np.ndarray, column: OutColumn) -> list[str]:
-    """One ``<c>`` element per edited row (blank values keep their style, drop their value)."""
-    letters = col_letters(column.col)
-    style_attr = {s: f' s="{s}"' if s >= 0 else "" for s in set(column.styles.tolist())}
+def _styles(column: OutColumn) -> tuple[str, list[str] | None]:
+    """The s="..." attribute: one for the whole column if all rows share it, else per row."""
+    unique = np.unique(column.styles)
+    attr = {int(s): f' s="{s}"' if s >= 0 else "" for s in unique.tolist()}
+    if len(unique) == 1:
+        return attr[int(unique[0])], None
+    return "", [attr[s] for s in column.styles.tolist()]
+
+
+def _inner(column: OutColumn, sst: SharedStrings | None) -> list[str]:
+    """What follows a cell's attributes: its value and end tag, or '/>' when blank.
+
+    Text goes into the shared-string table when there is one (compact, as Excel writes it),
+    else inline.
+    """
     if column.numeric:
-        return [
-            f'<c r="{letters}{row}"{style_attr[style]}/>' if value is None
-            else f'<c r="{letters}{row}"{style_attr[style]}><v>{value}</v></c>'
-            for row, value, style in zip(rows.tolist(), column.values, column.styles.tolist(),
-                                         strict=True)
-        ]
+        return ["/>" if v is None else f"><v>{v}</v></c>" for v in column.values]
     codes, uniques = pd.factorize(np.asarray(column.values, dtype=object))  # few distinct texts
-    escaped = [xml_text(str(u)) for u in uniques] + [None]
-    return [
-        f'<c r="{letters}{row}"{style_attr[style]}/>' if code < 0
-        else f'<c r="{letters}{row}"{style_attr[style]} t="inlineStr"><is>'
-        f'<t xml:space="preserve">{escaped[code]}</t></is></c>'
-        for row, code, style in zip(rows.tolist(), codes.tolist(), column.styles.tolist(),
-                                    strict=True)
-    ]
+    texts = [str(u) for u in uniques]
+    if sst is not None:
+        cells = [f' t="s"><v>{i}</v></c>' for i in sst.index_of(texts)]
+    else:
+        cells = [f' t="inlineStr"><is><t xml:space="preserve">{xml_text(t)}</t></is></c>'
+                 for t in texts]
+    return np.array([*cells, "/>"], dtype=object)[codes].tolist()
+
+
+def render_run(rows: np.ndarray, columns: list[OutColumn],
+               sst: SharedStrings | None = None) -> list[bytes]:
+    """The cells of a run of adjacent columns, one byte string per edited row.
+
+    One %-format per row (not per cell), and one encode for all rows: this is the hot loop
+    of a refresh.
+    """
+    template_parts, fields = [], []
+    row_texts = [str(r) for r in rows.tolist()]
+    for column in columns:
+        letters = col_letters(column.col)
+        shared_style, per_row_style = _styles(column)
+        if per_row_style is None:
+            template_parts.append(f'<c r="{letters}%s"{shared_style}%s')
+            fields += [row_texts, _inner(column, sst)]
+        else:
+            template_parts.append(f'<c r="{letters}%s"%s%s')
+            fields += [row_texts, per_row_style, _inner(column, sst)]
+    template = "".join(template_parts)  # letters and style ids never contain '%'
+    bodies = [template % values for values in zip(*fields, strict=True)]
+    if not bodies:
+        return []
+    return "\0".join(bodies).encode().split(b"\0")
+
+
+def render_cells(rows: np.ndarray, column: OutColumn,
+                 sst: SharedStrings | None = None) -> list[bytes]:
+    """One ``<c>`` element per edited row (blank values keep their style, drop their value)."""
+    return render_run(rows, [column], sst)
 
 
 def runs_of(cols: list[int]) -> list[tuple[int, int]]:
@@ -65,7 +90,8 @@ def runs_of(cols: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]) -> bytes:
+def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn],
+                sst: SharedStrings | None = None) -> bytes:
     """New sheet XML where the given columns of the given rows hold the new cells.
 
     ``row_idx`` indexes ``index``'s rows; every run of ``index.runs`` must be made of columns
@@ -76,8 +102,8 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
     rows = index.row_num[row_idx]
     starts, ends, bodies = [], [], []
     for run in index.runs:
-        rendered = [render_cells(rows, by_col[c]) for c in range(run.first_col, run.last_col + 1)]
-        bodies.extend("".join(cells).encode() for cells in zip(*rendered, strict=True))
+        bodies.extend(render_run(rows, [by_col[c] for c in range(run.first_col,
+                                                                  run.last_col + 1)], sst))
         starts.append(run.cut_start[row_idx])
         ends.append(run.cut_end[row_idx])
     return splice(index.xml, np.concatenate(starts), np.concatenate(ends), bodies)

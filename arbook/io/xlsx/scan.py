@@ -15,6 +15,8 @@ so nothing is ever patched on a guess.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,14 +36,13 @@ class ColumnCells:
     row_idx: list[np.ndarray] = field(default_factory=list)  # index into SheetIndex rows
     start: list[np.ndarray] = field(default_factory=list)  # offset of '<c'
     end: list[np.ndarray] = field(default_factory=list)  # offset after the cell
-    tag_end: list[np.ndarray] = field(default_factory=list)  # first '<' after '<c' (tag end)
     vstart: list[np.ndarray] = field(default_factory=list)  # offset of value text, -1 if none
     vend: list[np.ndarray] = field(default_factory=list)
     type_code: list[np.ndarray] = field(default_factory=list)  # see TYPE_* below
     style: list[np.ndarray] = field(default_factory=list)  # s="..." as int, -1 if absent
 
     def finish(self) -> None:
-        for name in ("row_idx", "start", "end", "tag_end", "vstart", "vend", "type_code", "style"):
+        for name in _CELL_FIELDS:
             parts = getattr(self, name)
             dtype = np.uint8 if name == "type_code" else np.int64
             setattr(self, name, np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
@@ -187,87 +188,117 @@ def scan_sheet(
         raise UnsupportedSheet("<sheetData> is not closed")
     a = np.frombuffer(xml, dtype=np.uint8)
     wanted = np.array(sorted(read_cols), dtype=np.int64)
+    bounds = _window_bounds(xml, head_end + 1, data_close)
+
+    def one(window: tuple[int, int]) -> _Window:
+        return _scan_window(a, xml, *window, wanted, write_runs, first_row, last_row)
+
+    if len(bounds) > 1:  # numpy releases the GIL: windows scan on both cores
+        with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 2)) as pool:
+            windows = list(pool.map(one, bounds))
+    else:
+        windows = [one(w) for w in bounds]
+
     columns = {c: ColumnCells() for c in read_cols}
-    run_parts: list[tuple[list, list]] = [([], []) for _ in write_runs]
-    row_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("num", "open", "close", "tag")}
     row_base = 0
-    for lo, hi in _window_bounds(xml, head_end + 1, data_close):
-        lt = np.flatnonzero(a[lo:hi] == LT) + lo
-        if len(lt) == 0:
-            continue
-        n1 = a[np.minimum(lt + 1, len(a) - 1)]
-        n2 = a[np.minimum(lt + 2, len(a) - 1)]
-        n3 = a[np.minimum(lt + 3, len(a) - 1)]
-        cells = lt[(n1 == ord("c")) & (n2 == SPACE)]
-        rows = lt[(n1 == ord("r")) & (n2 == ord("o")) & (n3 == ord("w"))]
-        closes = lt[(n1 == SLASH) & (n2 == ord("r")) & (n3 == ord("o"))]
-        values = lt[(n1 == ord("v")) & (n2 == ord(">"))]
-        inline = lt[(n1 == ord("i")) & (n2 == ord("s")) & (n3 == ord(">"))]
-
-        # Rows: number from r="..", and whether the start tag closes itself.
-        if len(rows) and not np.all(
-            (a[rows + 4] == SPACE) & (a[rows + 5] == ord("r")) & (a[rows + 6] == EQ)
-        ):
-            raise UnsupportedSheet("a <row> without its r= address first")
-        num, digits = parse_uints(a, rows + 8, 8)
-        if np.any(digits == 0):
-            raise UnsupportedSheet("a <row> with an unreadable r= address")
-        gt_after = _next_gt(a, rows + 8 + digits, xml)
-        self_closing = a[gt_after - 1] == SLASH
-        k = np.searchsorted(closes, rows)
-        close = np.where(self_closing, -1, closes[np.minimum(k, max(len(closes) - 1, 0))]
-                         if len(closes) else -1)
-        row_parts["num"].append(num)
-        row_parts["open"].append(rows)
-        row_parts["close"].append(close)
-        row_parts["tag"].append(gt_after + 1)
-
-        if len(cells):
-            if not np.all((a[cells + 3] == ord("r")) & (a[cells + 4] == EQ)
-                          & (a[cells + 5] == QUOTE)):
-                raise UnsupportedSheet("a <c> cell without its r= address first")
-            col, _ = _letters_to_col(a, cells + 6)
-            cell_row = np.searchsorted(rows, cells) - 1
-            if np.any(cell_row < 0):
-                raise UnsupportedSheet("a cell outside any <row>")
-            same_row = cell_row[1:] == cell_row[:-1]
-            if np.any(same_row & (col[1:] <= col[:-1])):
-                raise UnsupportedSheet("cells out of column order")
-            bounds = np.concatenate([cells, closes])
-            bounds.sort(kind="stable")
-            nxt = bounds[np.minimum(np.searchsorted(bounds, cells, side="right"), len(bounds) - 1)]
-            cell_end = np.where(nxt > cells, nxt, hi)
-            tag_end = lt[np.minimum(np.searchsorted(lt, cells, side="right"), len(lt) - 1)]
-            tag_end = np.minimum(tag_end, cell_end)
-            in_range = (num[cell_row] >= first_row) & (num[cell_row] <= last_row)
-            global_row = cell_row + row_base
-
-            if len(wanted):
-                pick = np.flatnonzero(np.isin(col, wanted) & in_range)
-                _collect(a, xml, lo, hi, lt, values, inline, cells[pick], cell_end[pick],
-                         tag_end[pick], col[pick], global_row[pick], columns)
-
-            for r_i, (first, last) in enumerate(write_runs):
-                starts, ends = _run_cuts(rows, close, cells, col, cell_row, first, last)
-                run_parts[r_i][0].append(starts)
-                run_parts[r_i][1].append(ends)
-        else:
-            for r_i in range(len(write_runs)):
-                run_parts[r_i][0].append(close.copy())
-                run_parts[r_i][1].append(close.copy())
-        row_base += len(rows)
-
+    for window in windows:
+        for c, part in window.columns.items():
+            for name in _CELL_FIELDS:
+                values = getattr(part, name)
+                if name == "row_idx":
+                    values = [v + row_base for v in values]
+                getattr(columns[c], name).extend(values)
+        row_base += len(window.num)
     for cells_of in columns.values():
         cells_of.finish()
-    joined = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in row_parts.items()}
     runs = [
-        RunCuts(first, last, _cat(run_parts[i][0]), _cat(run_parts[i][1]))
+        RunCuts(first, last, _cat([w.run_starts[i] for w in windows]),
+                _cat([w.run_ends[i] for w in windows]))
         for i, (first, last) in enumerate(write_runs)
     ]
     return SheetIndex(
-        xml, joined["num"], joined["open"], joined["close"], joined["tag"], data_close, columns,
+        xml, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
+        _cat([w.close for w in windows]), _cat([w.tag for w in windows]), data_close, columns,
         runs,
     )
+
+
+_CELL_FIELDS = ("row_idx", "start", "end", "vstart", "vend", "type_code", "style")
+
+
+@dataclass
+class _Window:
+    num: np.ndarray
+    open: np.ndarray
+    close: np.ndarray
+    tag: np.ndarray
+    columns: dict[int, ColumnCells]
+    run_starts: list[np.ndarray]
+    run_ends: list[np.ndarray]
+
+
+def _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row) -> _Window:
+    """Rows and wanted cells of xml[lo:hi] (whole rows); row indexes local to the window."""
+    empty = np.zeros(0, np.int64)
+    columns = {int(c): ColumnCells() for c in wanted}
+    lt = np.flatnonzero(a[lo:hi] == LT) + lo
+    if len(lt) == 0:
+        return _Window(empty, empty, empty, empty, columns, [empty for _ in write_runs],
+                       [empty for _ in write_runs])
+    n1 = a[np.minimum(lt + 1, len(a) - 1)]
+    n2 = a[np.minimum(lt + 2, len(a) - 1)]
+    n3 = a[np.minimum(lt + 3, len(a) - 1)]
+    cells = lt[(n1 == ord("c")) & (n2 == SPACE)]
+    rows = lt[(n1 == ord("r")) & (n2 == ord("o")) & (n3 == ord("w"))]
+    closes = lt[(n1 == SLASH) & (n2 == ord("r")) & (n3 == ord("o"))]
+    is_value = np.flatnonzero((n1 == ord("v")) & (n2 == ord(">")))
+    values = lt[is_value]
+    value_ends = lt[np.minimum(is_value + 1, len(lt) - 1)]  # the '</v>' after each '<v>'
+    inline = lt[(n1 == ord("i")) & (n2 == ord("s")) & (n3 == ord(">"))]
+
+    # Rows: number from r="..", and whether the start tag closes itself.
+    if len(rows) and not np.all(
+        (a[rows + 4] == SPACE) & (a[rows + 5] == ord("r")) & (a[rows + 6] == EQ)
+    ):
+        raise UnsupportedSheet("a <row> without its r= address first")
+    num, digits = parse_uints(a, rows + 8, 8)
+    if np.any(digits == 0):
+        raise UnsupportedSheet("a <row> with an unreadable r= address")
+    gt_after = _next_gt(a, rows + 8 + digits, xml)
+    self_closing = a[gt_after - 1] == SLASH
+    k = np.searchsorted(closes, rows)
+    close = np.where(self_closing, -1, closes[np.minimum(k, max(len(closes) - 1, 0))]
+                     if len(closes) else -1)
+    run_starts, run_ends = [], []
+    if len(cells):
+        if not np.all((a[cells + 3] == ord("r")) & (a[cells + 4] == EQ)
+                      & (a[cells + 5] == QUOTE)):
+            raise UnsupportedSheet("a <c> cell without its r= address first")
+        col, digits_at = _letters_to_col(a, cells + 6)
+        cell_row = np.searchsorted(rows, cells) - 1
+        if np.any(cell_row < 0):
+            raise UnsupportedSheet("a cell outside any <row>")
+        same_row = cell_row[1:] == cell_row[:-1]
+        if np.any(same_row & (col[1:] <= col[:-1])):
+            raise UnsupportedSheet("cells out of column order")
+        # A cell ends where the next cell of its row starts, or at the row's end tag.
+        row_end = close[cell_row]
+        if np.any(row_end < 0):
+            raise UnsupportedSheet("cells inside a self-closing <row/>")
+        cell_end = np.append(np.where(same_row, cells[1:], row_end[:-1]), row_end[-1])
+        in_range = (num[cell_row] >= first_row) & (num[cell_row] <= last_row)
+        if len(wanted):
+            pick = np.flatnonzero(np.isin(col, wanted) & in_range)
+            _collect(a, xml, lo, hi, lt, values, value_ends, inline, cells[pick], cell_end[pick],
+                     col[pick], cell_row[pick], columns, digits_at[pick], num[cell_row[pick]])
+        for first, last in write_runs:
+            starts, ends = _run_cuts(rows, close, cells, col, cell_row, first, last)
+            run_starts.append(starts)
+            run_ends.append(ends)
+    else:
+        run_starts = [close.copy() for _ in write_runs]
+        run_ends = [close.copy() for _ in write_runs]
+    return _Window(num, rows, close, gt_after + 1, columns, run_starts, run_ends)
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -335,9 +366,51 @@ def _plain_text_start(a: np.ndarray, is_pos: np.ndarray) -> np.ndarray:
                     np.where(preserve, after + len(_T_PRESERVE), -1))
 
 
-def _collect(a, xml, lo, hi, lt, values, inline, start, end, tag_end, col, row_idx, columns):
-    t_pos = _find_in_tag(_attr_positions(a, lo, hi, ord("t")), start, tag_end)
-    s_pos = _find_in_tag(_attr_positions(a, lo, hi, ord("s")), start, tag_end)
+def _probe(a: np.ndarray, pos: np.ndarray, name: int) -> np.ndarray:
+    """Whether the attribute ` X="` (one-letter name X) starts at each pos."""
+    limit = len(a) - 1
+    return ((a[np.minimum(pos, limit)] == SPACE) & (a[np.minimum(pos + 1, limit)] == name)
+            & (a[np.minimum(pos + 2, limit)] == EQ) & (a[np.minimum(pos + 3, limit)] == QUOTE))
+
+
+def _attributes(a, xml, lo, hi, start, end, digits_at, row_num):
+    """Offsets of the s= and t= attributes of each cell (-1 where absent).
+
+    Excel, LibreOffice and openpyxl write ``<c r=".." s=".." t="..">`` in that order, so the
+    attributes are probed right after the address; cells with other attributes first fall
+    back to a search of their start tag.
+    """
+    n_digits = np.zeros(len(digits_at), dtype=np.int64)
+    for power in range(8):  # the cell's row number has as many digits as its row's
+        n_digits += row_num >= 10**power
+    after_r = digits_at + n_digits + 1  # just after the address's closing quote
+    if not np.all(a[np.minimum(after_r - 1, len(a) - 1)] == QUOTE):
+        raise UnsupportedSheet("a cell whose address does not match its row")
+    has_s = _probe(a, after_r, ord("s"))
+    s_pos = np.where(has_s, after_r + 1, -1)
+    _, s_len = parse_uints(a, np.where(has_s, after_r + 4, 0), 8)
+    t_at = np.where(has_s, after_r + 5 + s_len, after_r)
+    has_t = _probe(a, t_at, ord("t"))
+    t_pos = np.where(has_t, t_at + 1, -1)
+    t_end = t_at
+    for length in (1, 3, 9):  # s n b e d | str | inlineStr
+        closes = has_t & (a[np.minimum(t_at + 4 + length, len(a) - 1)] == QUOTE) & (
+            t_end == t_at)
+        t_end = np.where(closes, t_at + 5 + length, t_end)
+    nxt = a[np.minimum(t_end, len(a) - 1)]
+    irregular = ~((nxt == ord(">")) | (nxt == SLASH))
+    if irregular.any():
+        odd = np.flatnonzero(irregular)
+        tag_end = _next_gt(a, start[odd], xml)
+        tag_end = np.minimum(tag_end, end[odd])
+        t_pos[odd] = _find_in_tag(_attr_positions(a, lo, hi, ord("t")), start[odd], tag_end)
+        s_pos[odd] = _find_in_tag(_attr_positions(a, lo, hi, ord("s")), start[odd], tag_end)
+    return s_pos, t_pos
+
+
+def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, row_idx, columns,
+             digits_at, row_num):
+    s_pos, t_pos = _attributes(a, xml, lo, hi, start, end, digits_at, row_num)
     t1 = a[np.where(t_pos >= 0, t_pos + 3, 0)]
     t2 = a[np.where(t_pos >= 0, t_pos + 4, 0)]
     type_code = np.full(len(start), TYPE_NUMBER, dtype=np.uint8)
@@ -347,15 +420,14 @@ def _collect(a, xml, lo, hi, lt, values, inline, start, end, tag_end, col, row_i
     style, s_len = parse_uints(a, np.where(s_pos >= 0, s_pos + 3, 0), 6)
     style = np.where((s_pos >= 0) & (s_len > 0), style, -1)
     if len(values):
-        k = np.searchsorted(values, start)
-        v = values[np.minimum(k, len(values) - 1)]
-        has_v = (k < len(values)) & (v < end) & (v > start)
+        k = np.minimum(np.searchsorted(values, start), len(values) - 1)
+        v = values[k]
+        has_v = (v < end) & (v > start)
+        vstart = np.where(has_v, v + 3, -1)
+        vend = np.where(has_v, value_ends[k], -1)
     else:
-        v = np.zeros(len(start), np.int64)
-        has_v = np.zeros(len(start), bool)
-    vstart = np.where(has_v, v + 3, -1)
-    vend_k = np.searchsorted(lt, np.where(has_v, v + 3, 0))
-    vend = np.where(has_v, lt[np.minimum(vend_k, len(lt) - 1)], -1)
+        vstart = np.full(len(start), -1, dtype=np.int64)
+        vend = vstart.copy()
     if len(inline):
         k = np.searchsorted(inline, start)
         i_pos = inline[np.minimum(k, len(inline) - 1)]
@@ -370,14 +442,12 @@ def _collect(a, xml, lo, hi, lt, values, inline, start, end, tag_end, col, row_i
         idx = np.flatnonzero(is_inline)
         vstart[idx[plain]] = text_start[plain]
         vend[idx[plain]] = text_end[plain]
-    for c in np.unique(col):
-        m = col == c
-        target = columns[int(c)]
-        target.row_idx.append(row_idx[m])
-        target.start.append(start[m])
-        target.end.append(end[m])
-        target.tag_end.append(tag_end[m])
-        target.vstart.append(vstart[m])
-        target.vend.append(vend[m])
-        target.type_code.append(type_code[m])
-        target.style.append(style[m])
+    order = np.argsort(col, kind="stable")
+    present, first = np.unique(col[order], return_index=True)
+    bounds = [*first.tolist(), len(order)]
+    fields = {"row_idx": row_idx, "start": start, "end": end,
+              "vstart": vstart, "vend": vend, "type_code": type_code, "style": style}
+    for name, values_of in fields.items():
+        ordered = values_of[order]
+        for j, c in enumerate(present.tolist()):
+            getattr(columns[c], name).append(ordered[bounds[j] : bounds[j + 1]])

@@ -52,3 +52,76 @@ def inline_text(cell_xml: bytes) -> str:
     """Text of an inline-string cell ``<c t="inlineStr"><is>...</is></c>``."""
     body = _PHONETIC.sub(b"", cell_xml)
     return "".join(decode_xml_text(t) for t in _RUN_TEXT.findall(body))
+
+
+_SST_OPEN = re.compile(rb"<sst\b[^>]*>")
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Escape text for element content; drop characters XML 1.0 cannot carry (NUL among them,
+    which ``patch.render_run`` relies on)."""
+    if _INVALID_XML.search(value):
+        value = _INVALID_XML.sub("", value)
+    if "&" in value or "<" in value or ">" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+_UNIQUE_COUNT = re.compile(rb'uniqueCount="\d*"')
+_EMPTY_SST = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+              b'count="0" uniqueCount="0"></sst>')
+
+
+class SharedStrings:
+    """The workbook's shared-string table, to which arbook only ever appends.
+
+    Existing entries keep their index and their bytes, so every cell that refers to them
+    still shows the same text.
+    """
+
+    def __init__(self, xml: bytes | None):
+        self.xml = xml if xml is not None else _EMPTY_SST
+        self.strings = parse_shared_strings(self.xml)
+        self._index: dict[str, int] | None = None
+        self._added: list[str] = []
+
+    def index_of(self, texts: list[str]) -> list[int]:
+        """Index of each text, appending the ones the table does not have yet."""
+        if self._index is None:
+            self._index = {}
+            for i, text in enumerate(self.strings.tolist()):
+                self._index.setdefault(text, i)
+        out = []
+        for text in texts:
+            i = self._index.get(text)
+            if i is None:
+                i = len(self.strings) + len(self._added)
+                self._index[text] = i
+                self._added.append(text)
+            out.append(i)
+        return out
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._added)
+
+    def to_xml(self) -> bytes:
+        items = "".join(
+            f'<si><t xml:space="preserve">{xml_text(t)}</t></si>' if t != t.strip()
+            else f"<si><t>{xml_text(t)}</t></si>" for t in self._added
+        ).encode("utf-8")
+        xml = self.xml
+        if b"</sst>" not in xml:  # an empty table written as <sst .../>
+            head = _SST_OPEN.search(xml)
+            xml = xml[: head.end() - 2] + b"></sst>" + xml[head.end():]
+        close = xml.rindex(b"</sst>")
+        xml = xml[:close] + items + xml[close:]
+        total = len(self.strings) + len(self._added)
+        head = _SST_OPEN.search(xml)
+        tag = head.group(0)
+        if _UNIQUE_COUNT.search(tag):
+            new_tag = _UNIQUE_COUNT.sub(f'uniqueCount="{total}"'.encode(), tag)
+        else:
+            new_tag = tag[:-1] + f' uniqueCount="{total}">'.encode()
+        return xml[: head.start()] + new_tag + xml[head.end():]

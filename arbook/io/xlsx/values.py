@@ -28,7 +28,10 @@ def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarra
     if n == 0:
         return out
     width = vend - vstart
-    short = (width > 0) & (width <= NUMBER_WIDTH)
+    whole, digits = parse_uints(a, vstart, 10)  # most cells hold whole numbers: dates, counts
+    integral = (width > 0) & (digits == width)
+    out[integral] = whole[integral]
+    short = (width > 0) & (width <= NUMBER_WIDTH) & ~integral
     idx = np.flatnonzero(short)
     if len(idx):
         grid_width = int(width[idx].max())  # dates need 5 bytes, amounts ~10: gather no more
@@ -92,5 +95,5 @@ def raw_column(
                             strict=True)
         ]
     for i in np.flatnonzero(keep & (code == TYPE_INLINE) & (cells.vstart < 0)):  # rich text
-        texts[pos[i]] = inline_text(xml[cells.tag_end[i] : cells.end[i]])
+        texts[pos[i]] = inline_text(xml[cells.start[i] : cells.end[i]])
     return RawColumn(numbers, texts)
