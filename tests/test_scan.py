@@ -179,3 +179,36 @@ def test_reader_matches_calamine_on_a_book_saved_by_libreoffice(tmp_path):
     result = jobs.refresh(saved, AS_OF)
     assert result.written and result.rows > 150
     assert_reader_matches_calamine(saved)
+
+
+def test_shared_strings_only_ever_grow_at_the_end():
+    from arbook.io.xlsx.sst import SharedStrings
+
+    original = (b'<?xml version="1.0"?><sst xmlns="x" count="9" uniqueCount="3">'
+                b"<si><t>offen</t></si><si><r><t>ri</t></r><r><t>ch</t></r></si>"
+                b"<si><t>a&amp;b</t></si></sst>")
+    table = SharedStrings(original)
+    assert table.index_of(["rich", "a&b", "offen"]) == [1, 2, 0]
+    assert not table.changed
+    assert table.index_of(["neu <1>", " x ", "offen", "neu <1>"]) == [3, 4, 0, 3]
+    xml = table.to_xml()
+    body = original[original.index(b"<si>"): original.index(b"</sst>")]
+    assert body in xml  # every existing entry keeps its bytes and its position
+    assert b'uniqueCount="5"' in xml and b'count="9"' in xml
+    assert xml.endswith(b'<si><t>neu &lt;1&gt;</t></si><si><t xml:space="preserve"> x </t>'
+                        b"</si></sst>")
+    assert list(SharedStrings(xml).strings) == ["offen", "rich", "a&b", "neu <1>", " x "]
+    empty = SharedStrings(b'<sst xmlns="x" count="0" uniqueCount="0"/>')
+    empty.index_of(["z"])
+    assert list(SharedStrings(empty.to_xml()).strings) == ["z"]
+
+
+def test_attributes_in_another_order_are_still_read():
+    xml = (b'<sheetData><row r="5"><c r="A5" t="s" s="3"><v>0</v></c>'
+           b'<c r="B5" cm="1" s="4" t="str"><v>x</v></c><c r="C5" s="12"><v>7</v></c>'
+           b"</row></sheetData>")
+    index = scan_sheet(xml, {1, 2, 3})
+    assert [int(index.columns[c].style[0]) for c in (1, 2, 3)] == [3, 4, 12]
+    assert values(index, 1, [5]).texts[0] == "plain"
+    assert values(index, 2, [5]).texts[0] == "x"
+    assert values(index, 3, [5]).numbers[0] == 7
