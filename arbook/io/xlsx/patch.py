@@ -115,10 +115,9 @@ def splice(xml: bytes, starts: np.ndarray, ends: np.ndarray, bodies: list[bytes]
     starts, ends = starts[order], ends[order]
     if len(starts) > 1 and np.any(starts[1:] < ends[:-1]):
         raise ValueError("overlapping cell edits")
-    view = memoryview(xml)
     gap_starts = np.concatenate([[0], ends]).tolist()
     gap_ends = np.concatenate([starts, [len(xml)]]).tolist()
-    gaps = [view[a:b] for a, b in zip(gap_starts, gap_ends, strict=True)]
+    gaps = list(map(xml.__getitem__, map(slice, gap_starts, gap_ends)))  # fastest slicing here
     ordered = [bodies[i] for i in order.tolist()]
     pieces = [None] * (len(gaps) + len(ordered))
     pieces[::2] = gaps

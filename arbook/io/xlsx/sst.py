@@ -87,18 +87,24 @@ class SharedStrings:
         self._added: list[str] = []
 
     def index_of(self, texts: list[str]) -> list[int]:
-        """Index of each text, appending the ones the table does not have yet."""
+        """Index of each text, appending the ones the table does not have yet.
+
+        arbook looks up a handful of labels in a table of perhaps a million strings, so each
+        is found by one vectorised comparison instead of hashing the whole table.
+        """
         if self._index is None:
             self._index = {}
-            for i, text in enumerate(self.strings.tolist()):
-                self._index.setdefault(text, i)
         out = []
         for text in texts:
             i = self._index.get(text)
             if i is None:
-                i = len(self.strings) + len(self._added)
+                hits = np.flatnonzero(self.strings == text) if len(self.strings) else []
+                if len(hits):
+                    i = int(hits[0])
+                else:
+                    i = len(self.strings) + len(self._added)
+                    self._added.append(text)
                 self._index[text] = i
-                self._added.append(text)
             out.append(i)
         return out
 
