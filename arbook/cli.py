@@ -76,7 +76,9 @@ def init(book: Path, lang: str, sample: int | None, seed: int) -> None:
       arbook init Offene-Posten.xlsx
       arbook init demo.xlsx --lang en --sample 500 --seed 7
     """
-    _run(lambda: jobs.init_book(book, lang, sample, seed))
+    with _progress() as update:
+        update(f"building {book.name}" + (f" with {sample} demo invoices" if sample else ""))
+        _run(lambda: jobs.init_book(book, lang, sample, seed))
     what = f" with {sample} demo invoices" if sample else ""
     console.print(f"Created [bold]{book}[/bold]{what}.")
     console.print(f"Next: [bold]arbook refresh {book}[/bold] computes ageing and status.")

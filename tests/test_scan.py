@@ -212,3 +212,29 @@ def test_attributes_in_another_order_are_still_read():
     assert values(index, 1, [5]).texts[0] == "plain"
     assert values(index, 2, [5]).texts[0] == "x"
     assert values(index, 3, [5]).numbers[0] == 7
+
+
+def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch):
+    import zlib
+
+    from arbook.io.xlsx import package, patch
+
+    rows_xml = b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="D%d" s="2"><v>0</v></c></row>' % (r, r, r, r)
+        for r in range(2, 40)
+    )
+    xml = b"<worksheet><sheetData>" + rows_xml + b"</sheetData><x/></worksheet>"
+    index = scan_sheet(xml, {2, 3}, [(2, 3)])
+    rows = np.arange(len(index.row_num))
+    columns = [OutColumn(2, [str(i) if i % 3 else None for i in rows], True, np.full(len(rows), 1)),
+               OutColumn(3, ["t&x" if i % 2 else "u" for i in rows], False, np.full(len(rows), -1))]
+    whole = apply_edits(index, rows, columns)
+    monkeypatch.setattr(patch, "CHUNK_EDITS", 7)
+    monkeypatch.setattr(package, "BLOCK", 100)  # many independently deflated blocks
+    stream = package.DeflateStream()
+    assert apply_edits(index, rows, columns, out=stream) == b""
+    part = stream.close()
+    assert zlib.decompress(part.body, -15) == whole
+    assert part.crc == zlib.crc32(whole) and part.size == len(whole)
+    assert b'<c r="B2" s="1"/><c r="C2" t="inlineStr">' in whole
+    assert whole.endswith(b"<x/></worksheet>")

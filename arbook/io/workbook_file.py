@@ -18,7 +18,7 @@ from arbook.core.cells import RawTable, to_text
 from arbook.core.problems import ArbookError, Problem
 from arbook.core.schema import PROBLEMS, TableSpec
 from arbook.io.xlsx.book import Book, TableInfo
-from arbook.io.xlsx.package import Package, check_writable, replace_atomically
+from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
 from arbook.io.xlsx.patch import OutColumn, apply_edits, render_cells, runs_of, splice
 from arbook.io.xlsx.scan import SheetIndex, UnsupportedSheet, col_letters, scan_sheet
 from arbook.io.xlsx.values import raw_column
@@ -174,8 +174,9 @@ class WorkbookFile:
                 numeric=key in numeric,
                 styles=_styles_for(index, col, rows),
             ))
-        xml = apply_edits(index, rows, out_columns, self.book.shared_string_table)
-        self.package.replace(read.info.sheet_part, xml)
+        stream = DeflateStream()
+        apply_edits(index, rows, out_columns, self.book.shared_string_table, out=stream)
+        self.package.replace_deflated(read.info.sheet_part, stream.close())
         return len(rows)
 
     def write_block(self, sheet_name: str, top: int, left: int,

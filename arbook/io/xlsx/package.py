@@ -35,28 +35,68 @@ def _dos_time(t: float) -> tuple[int, int]:
     ) | (lt.tm_mon << 5) | lt.tm_mday
 
 
-def deflate_parallel(data: bytes, level: int = 1) -> bytes:
-    """Raw deflate of ``data``, in blocks compressed concurrently (zlib releases the GIL).
+def _deflate_block(data: bytes, level: int) -> bytes:
+    """Raw deflate of one block, ended by a sync flush so blocks can be concatenated."""
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
 
-    Each block but the last ends with a sync flush, so the concatenation is one valid stream.
+
+_FINAL_EMPTY_BLOCK = zlib.compressobj(1, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
+
+
+@dataclass
+class Deflated:
+    """A part's new content, already compressed (raw deflate), with its CRC-32 and size."""
+
+    body: bytes
+    crc: int
+    size: int
+
+
+class DeflateStream:
+    """Deflates consecutive chunks on worker threads while the caller produces the next ones.
+
+    zlib releases the GIL, so compression runs on the other core while Python renders cells;
+    every block ends with a sync flush, so their concatenation is one valid deflate stream
+    (the technique pigz uses). At most a few blocks are in flight, so memory stays small.
     """
-    blocks = [data[i : i + BLOCK] for i in range(0, len(data), BLOCK)] or [b""]
 
-    def one(args: tuple[int, bytes]) -> bytes:
-        i, block = args
-        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
-        last = i == len(blocks) - 1
-        return comp.compress(block) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+    def __init__(self, level: int = 1, workers: int | None = None, in_flight: int = 4):
+        self._level = level
+        self._pool = ThreadPoolExecutor(max_workers=workers or max(1, (os.cpu_count() or 2)))
+        self._pending: list = []
+        self._done: list[bytes] = []
+        self._in_flight = in_flight
+        self._crc = 0
+        self._size = 0
 
-    if len(blocks) == 1:
-        return one((0, blocks[0]))
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return b"".join(pool.map(one, enumerate(blocks)))
+    def write(self, data: bytes) -> None:
+        for start in range(0, len(data), BLOCK):
+            block = data[start : start + BLOCK] if len(data) > BLOCK else data
+            self._crc = zlib.crc32(block, self._crc)
+            self._size += len(block)
+            self._pending.append(self._pool.submit(_deflate_block, block, self._level))
+            while len(self._pending) > self._in_flight:
+                self._done.append(self._pending.pop(0).result())
+
+    def close(self) -> Deflated:
+        self._done.extend(f.result() for f in self._pending)
+        self._pool.shutdown()
+        self._done.append(_FINAL_EMPTY_BLOCK)
+        return Deflated(b"".join(self._done), self._crc, self._size)
+
+
+def deflate_parallel(data: bytes, level: int = 1) -> Deflated:
+    """Raw deflate of ``data`` in blocks compressed concurrently."""
+    stream = DeflateStream(level)
+    stream.write(data)
+    return stream.close()
 
 
 @dataclass
 class _NewPart:
-    data: bytes
+    data: bytes | None = None
+    deflated: Deflated | None = None
 
 
 class Package:
@@ -97,8 +137,11 @@ class Package:
         return name in self._infos
 
     def read(self, name: str) -> bytes:
-        if name in self._changes and self._changes[name] is not None:
-            return self._changes[name].data
+        change = self._changes.get(name)
+        if change is not None and change.data is not None:
+            return change.data
+        if change is not None and change.deflated is not None:
+            return zlib.decompress(change.deflated.body, -15)
         try:
             info = self._infos[name]
         except KeyError as exc:
@@ -129,7 +172,13 @@ class Package:
     def replace(self, name: str, data: bytes) -> None:
         if len(data) > MAX_PART:
             raise ArbookError(f"{name} would be larger than 2 GB; split the ledger")
-        self._changes[name] = _NewPart(data)
+        self._changes[name] = _NewPart(data=data)
+
+    def replace_deflated(self, name: str, part: Deflated) -> None:
+        """Replace a part by content compressed already (see ``DeflateStream``)."""
+        if part.size > MAX_PART:
+            raise ArbookError(f"{name} would be larger than 2 GB; split the ledger")
+        self._changes[name] = _NewPart(deflated=part)
 
     def changed(self) -> list[str]:
         return list(self._changes)
@@ -158,9 +207,9 @@ class Package:
                         info.date_time[2]
                     )
                 else:
-                    body = deflate_parallel(change.data)
-                    method, crc = zipfile.ZIP_DEFLATED, zlib.crc32(change.data)
-                    size, csize = len(change.data), len(body)
+                    part = change.deflated or deflate_parallel(change.data)
+                    body, method, crc = part.body, zipfile.ZIP_DEFLATED, part.crc
+                    size, csize = part.size, len(part.body)
                     dostime, dosdate = _dos_time(time.time())
                 out.write(_LOCAL.pack(0x04034B50, 20, flags, method, dostime, dosdate,
                                       crc, csize, size, len(encoded), 0))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from arbook.io.xlsx.package import DeflateStream
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
 from arbook.io.xlsx.sst import SharedStrings, xml_text
 
@@ -19,6 +20,11 @@ class OutColumn:
     values: list[str | None]
     numeric: bool
     styles: np.ndarray  # per edited row, -1 = no style attribute
+
+    def subset(self, picked: np.ndarray) -> OutColumn:
+        values = self.values
+        return OutColumn(self.col, [values[i] for i in picked.tolist()], self.numeric,
+                         self.styles[picked])
 
 
 def _styles(column: OutColumn) -> tuple[str, list[str] | None]:
@@ -90,23 +96,66 @@ def runs_of(cols: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+CHUNK_EDITS = 20_000  # rows per chunk: keeps every temporary small at any ledger size
+
+
 def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn],
-                sst: SharedStrings | None = None) -> bytes:
+                sst: SharedStrings | None = None, out: DeflateStream | None = None) -> bytes:
     """New sheet XML where the given columns of the given rows hold the new cells.
 
     ``row_idx`` indexes ``index``'s rows; every run of ``index.runs`` must be made of columns
     in ``columns``. Cells of other columns, other rows and everything outside sheetData are
-    copied unchanged.
+    copied unchanged. With ``out``, the XML is streamed into it chunk by chunk (and b"" is
+    returned), so the new sheet never exists uncompressed in memory.
     """
     by_col = {c.col: c for c in columns}
     rows = index.row_num[row_idx]
-    starts, ends, bodies = [], [], []
-    for run in index.runs:
-        bodies.extend(render_run(rows, [by_col[c] for c in range(run.first_col,
-                                                                  run.last_col + 1)], sst))
-        starts.append(run.cut_start[row_idx])
-        ends.append(run.cut_end[row_idx])
-    return splice(index.xml, np.concatenate(starts), np.concatenate(ends), bodies)
+    starts = np.concatenate([run.cut_start[row_idx] for run in index.runs])
+    ends = np.concatenate([run.cut_end[row_idx] for run in index.runs])
+    run_of = np.repeat(np.arange(len(index.runs)), len(row_idx))
+    row_of = np.tile(np.arange(len(row_idx)), len(index.runs))
+    order = np.lexsort((ends, starts))
+    starts, ends, run_of, row_of = starts[order], ends[order], run_of[order], row_of[order]
+    if len(starts) > 1 and np.any(starts[1:] < ends[:-1]):
+        raise ValueError("overlapping cell edits")
+    xml = index.xml
+    pieces: list[bytes] = []
+    prev = 0
+    for lo in range(0, len(starts), CHUNK_EDITS):
+        hi = min(lo + CHUNK_EDITS, len(starts))
+        bodies: list[bytes | None] = [None] * (hi - lo)
+        for r, run in enumerate(index.runs):
+            in_run = np.flatnonzero(run_of[lo:hi] == r)
+            if not len(in_run):
+                continue
+            picked = row_of[lo:hi][in_run]
+            run_columns = [by_col[c].subset(picked) for c in range(run.first_col,
+                                                                     run.last_col + 1)]
+            for k, body in zip(in_run.tolist(), render_run(rows[picked], run_columns, sst),
+                               strict=True):
+                bodies[k] = body
+        chunk = _interleave(xml, prev, starts[lo:hi], ends[lo:hi], bodies)
+        prev = int(ends[hi - 1])
+        if out is None:
+            pieces.append(chunk)
+        else:
+            out.write(chunk)
+    tail = xml[prev:]
+    if out is None:
+        return b"".join([*pieces, tail])
+    out.write(tail)
+    return b""
+
+
+def _interleave(xml: bytes, prev: int, starts: np.ndarray, ends: np.ndarray,
+                bodies: list[bytes]) -> bytes:
+    """xml[prev:starts[0]] + bodies[0] + xml[ends[0]:starts[1]] + bodies[1] + ..."""
+    gap_starts = [prev, *ends[:-1].tolist()]
+    gaps = list(map(xml.__getitem__, map(slice, gap_starts, starts.tolist())))
+    pieces: list[bytes | None] = [None] * (2 * len(gaps))
+    pieces[::2] = gaps
+    pieces[1::2] = bodies
+    return b"".join(pieces)
 
 
 def splice(xml: bytes, starts: np.ndarray, ends: np.ndarray, bodies: list[bytes]) -> bytes:
