@@ -47,8 +47,7 @@ def values(index, col, rows):
     lookup = index.row_lookup()
     for i, r in enumerate(rows):
         out_pos[lookup[r]] = i
-    raw = raw_column(index.xml, np.frombuffer(index.xml, np.uint8), index.columns[col], out_pos,
-                     len(rows), SST)
+    raw = raw_column(index.columns[col], out_pos, len(rows), SST)
     return raw
 
 

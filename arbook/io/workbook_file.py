@@ -96,11 +96,10 @@ class WorkbookFile:
         row_pos = np.full(len(index.row_num), -1, dtype=np.int64)
         row_pos[data_rows] = np.arange(int(data_rows.sum()))
         n = int(data_rows.sum())
-        a = np.frombuffer(xml, dtype=np.uint8)
         sst = self.book.shared_strings if any(
-            len(c.row_idx) for c in index.columns.values()) else np.zeros(0, object)
+            (c.shared >= 0).any() for c in index.columns.values()) else np.zeros(0, object)
         columns = {
-            key: raw_column(xml, a, index.columns[col], row_pos, n, sst)
+            key: raw_column(index.columns[col], row_pos, n, sst)
             for key, col in key_to_col.items()
             if key not in write_keys
         }
@@ -123,8 +122,7 @@ class WorkbookFile:
         for col, cells in index.columns.items():
             if col in skip:
                 continue
-            filled = (cells.vstart >= 0) | (cells.type_code == ord("i"))
-            mask[cells.row_idx[filled]] = True
+            mask[cells.row_idx[cells.has_value]] = True
         return mask
 
     def read_pairs(self, spec: TableSpec, key: str, value: str) -> dict[str, tuple[str, int]]:

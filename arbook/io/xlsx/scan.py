@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arbook.io.xlsx.sst import decode_xml_text, inline_text
+
 LT, SLASH, SPACE, QUOTE, EQ = 60, 47, 32, 34, 61
 WINDOW = 8 << 20  # bytes per scanning window; bounds the temporaries at any file size
+NUMBER_WIDTH = 32  # longer numeric texts are converted one by one
 
 
 class UnsupportedSheet(Exception):
@@ -31,20 +34,28 @@ class UnsupportedSheet(Exception):
 
 @dataclass
 class ColumnCells:
-    """The cells of one wanted column: one entry per cell present in the XML."""
+    """The cells of one wanted column, one entry per cell present in the XML, decoded.
+
+    Values are decoded window by window and only the results are kept (no byte offsets), so
+    memory stays near 20 bytes per cell even for a million rows.
+    """
 
     row_idx: list[np.ndarray] = field(default_factory=list)  # index into SheetIndex rows
-    start: list[np.ndarray] = field(default_factory=list)  # offset of '<c'
-    end: list[np.ndarray] = field(default_factory=list)  # offset after the cell
-    vstart: list[np.ndarray] = field(default_factory=list)  # offset of value text, -1 if none
-    vend: list[np.ndarray] = field(default_factory=list)
-    type_code: list[np.ndarray] = field(default_factory=list)  # see TYPE_* below
     style: list[np.ndarray] = field(default_factory=list)  # s="..." as int, -1 if absent
+    has_value: list[np.ndarray] = field(default_factory=list)
+    number: list[np.ndarray] = field(default_factory=list)  # NaN where not a number
+    shared: list[np.ndarray] = field(default_factory=list)  # shared-string index, -1 if none
+    texts: dict[int, str] = field(default_factory=dict)  # entry -> text not in the sst
+
+    def add(self, fields: dict[str, np.ndarray], texts: dict[int, str]) -> None:
+        base = sum(len(r) for r in self.row_idx)
+        for name, values in fields.items():
+            getattr(self, name).append(values)
+        self.texts.update({base + k: v for k, v in texts.items()})
 
     def finish(self) -> None:
-        for name in _CELL_FIELDS:
+        for name, dtype in _CELL_FIELDS.items():
             parts = getattr(self, name)
-            dtype = np.uint8 if name == "type_code" else np.int64
             setattr(self, name, np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
 
 
@@ -203,11 +214,10 @@ def scan_sheet(
     row_base = 0
     for window in windows:
         for c, part in window.columns.items():
-            for name in _CELL_FIELDS:
-                values = getattr(part, name)
-                if name == "row_idx":
-                    values = [v + row_base for v in values]
-                getattr(columns[c], name).extend(values)
+            for j in range(len(part.row_idx)):
+                fields = {name: getattr(part, name)[j] for name in _CELL_FIELDS}
+                fields["row_idx"] = fields["row_idx"] + row_base
+                columns[c].add(fields, part.texts if j == 0 else {})
         row_base += len(window.num)
     for cells_of in columns.values():
         cells_of.finish()
@@ -223,7 +233,8 @@ def scan_sheet(
     )
 
 
-_CELL_FIELDS = ("row_idx", "start", "end", "vstart", "vend", "type_code", "style")
+_CELL_FIELDS = {"row_idx": np.int64, "style": np.int32, "has_value": bool,
+                "number": np.float64, "shared": np.int64}
 
 
 @dataclass
@@ -418,7 +429,7 @@ def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, ro
     type_code[has_t] = t1[has_t]
     type_code[has_t & (t1 == ord("s")) & (t2 != QUOTE)] = TYPE_STR
     style, s_len = parse_uints(a, np.where(s_pos >= 0, s_pos + 3, 0), 6)
-    style = np.where((s_pos >= 0) & (s_len > 0), style, -1)
+    style = np.where((s_pos >= 0) & (s_len > 0), style, -1).astype(np.int32)
     if len(values):
         k = np.minimum(np.searchsorted(values, start), len(values) - 1)
         v = values[k]
@@ -428,26 +439,81 @@ def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, ro
     else:
         vstart = np.full(len(start), -1, dtype=np.int64)
         vend = vstart.copy()
+    rich = np.zeros(len(start), dtype=bool)
     if len(inline):
         k = np.searchsorted(inline, start)
         i_pos = inline[np.minimum(k, len(inline) - 1)]
         is_inline = (k < len(inline)) & (i_pos < end) & (i_pos > start)
         type_code[is_inline] = TYPE_INLINE
         # Plain inline text <is><t>..</t></is> gets its span like a value; rich text (runs)
-        # keeps vstart = -1 and is decoded from the whole cell.
+        # is decoded from the whole cell.
         text_start = _plain_text_start(a, i_pos[is_inline])
         text_end = lt[np.minimum(np.searchsorted(lt, text_start), len(lt) - 1)]
-        closes_t = _bytes_at(a, text_end, b"</t></is>")
-        plain = (text_start >= 0) & closes_t
+        plain = (text_start >= 0) & _bytes_at(a, text_end, b"</t></is>")
         idx = np.flatnonzero(is_inline)
         vstart[idx[plain]] = text_start[plain]
         vend[idx[plain]] = text_end[plain]
+        rich[idx[~plain]] = True
+    has_value = (vstart >= 0) | rich
+    numeric = (vstart >= 0) & ((type_code == TYPE_NUMBER) | (type_code == TYPE_BOOL))
+    number = np.full(len(start), np.nan)
+    number[numeric] = parse_numbers(a, xml, vstart[numeric], vend[numeric])
+    is_shared = (vstart >= 0) & (type_code == TYPE_SHARED)
+    shared = np.full(len(start), -1, dtype=np.int64)
+    index, digits = parse_uints(a, vstart[is_shared], 10)
+    shared[is_shared] = np.where(digits == vend[is_shared] - vstart[is_shared], index, -1)
+    as_text = (vstart >= 0) & ~numeric & ~is_shared
+    texts = {int(i): decode_xml_text(xml[vstart[i] : vend[i]]) for i in np.flatnonzero(as_text)}
+    texts.update({int(i): inline_text(xml[start[i] : end[i]]) for i in np.flatnonzero(rich)})
+
     order = np.argsort(col, kind="stable")
     present, first = np.unique(col[order], return_index=True)
     bounds = [*first.tolist(), len(order)]
-    fields = {"row_idx": row_idx, "start": start, "end": end,
-              "vstart": vstart, "vend": vend, "type_code": type_code, "style": style}
-    for name, values_of in fields.items():
-        ordered = values_of[order]
-        for j, c in enumerate(present.tolist()):
-            getattr(columns[c], name).append(ordered[bounds[j] : bounds[j + 1]])
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    fields = {"row_idx": row_idx, "style": style, "has_value": has_value, "number": number,
+              "shared": shared}
+    ordered = {name: values_of[order] for name, values_of in fields.items()}
+    text_by_column: dict[int, dict[int, str]] = {}
+    for i, text in texts.items():
+        c = int(col[i])
+        j = int(np.searchsorted(present, c))
+        text_by_column.setdefault(c, {})[int(position[i]) - bounds[j]] = text
+    for j, c in enumerate(present.tolist()):
+        columns[c].add({name: values_of[bounds[j] : bounds[j + 1]]
+                        for name, values_of in ordered.items()}, text_by_column.get(c, {}))
+
+
+def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarray) -> np.ndarray:
+    """Numeric text between vstart and vend to float64 (NaN where it is not a number)."""
+    n = len(vstart)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    width = vend - vstart
+    whole, digits = parse_uints(a, vstart, 10)  # most cells hold whole numbers: dates, counts
+    integral = (width > 0) & (digits == width)
+    out[integral] = whole[integral]
+    short = (width > 0) & (width <= NUMBER_WIDTH) & ~integral
+    idx = np.flatnonzero(short)
+    if len(idx):
+        grid_width = int(width[idx].max())  # amounts need ~10 bytes: gather no more
+        offsets = np.arange(grid_width)
+        grid = a[np.minimum(vstart[idx, None] + offsets, len(a) - 1)]
+        grid[offsets >= width[idx, None]] = 0
+        texts = grid.view(f"S{grid_width}").ravel()
+        try:
+            out[idx] = texts.astype(np.float64)
+        except ValueError:  # a stray non-number: convert one by one
+            for j, text in zip(idx, texts, strict=True):
+                out[j] = _float_or_nan(text)
+    for j in np.flatnonzero(width > NUMBER_WIDTH):
+        out[j] = _float_or_nan(xml[vstart[j] : vend[j]])
+    return out
+
+
+def _float_or_nan(text: bytes) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
