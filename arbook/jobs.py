@@ -11,8 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arbook.core.ageing import Ageing, ageing_summary, compute_ageing, flag_list
-from arbook.core.cells import typed_frame
+from arbook.core.ageing import (
+    FLAG_ORDER,
+    STATUSES,
+    Ageing,
+    ageing_summary,
+    compute_ageing,
+    flag_list,
+)
+from arbook.core.cells import ColumnValues, typed_frame
 from arbook.core.labels import START, STATUS, bucket_label, flags_text
 from arbook.core.problems import ArbookError, Problem, Severity
 from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, SETTINGS, START_SHEET
@@ -79,36 +86,31 @@ class RefreshResult:
         return ageing_summary(self.ageing, ["currency"])
 
 
-def money_texts(cents: np.ndarray) -> np.ndarray:
-    """Integer cents to decimal text ('-1234.56'), exactly, for the whole column at once."""
-    cents = np.asarray(cents, dtype=np.int64)
-    whole, frac = np.divmod(np.abs(cents), 100)
-    sign = np.where(cents < 0, "-", "").tolist()
-    return np.array([f"{s}{w}.{f:02d}" for s, w, f in zip(sign, whole.tolist(), frac.tolist(),
-                                                           strict=True)], dtype=object)
+def money_texts(cents: np.ndarray) -> list[str | None]:
+    """Integer cents to decimal text ('-1234.56'), exactly."""
+    return ColumnValues.scaled(cents, 2).formatted()
 
 
-def computed_values(ageing: Ageing, lang: str) -> pd.DataFrame:
-    """The refresh columns as the workbook shows them, indexed by invoice number."""
+def computed_values(ageing: Ageing, lang: str) -> tuple[np.ndarray, dict[str, ColumnValues]]:
+    """The refresh columns as the workbook shows them, with the invoice number of each row."""
     items = ageing.items[~ageing.items["skipped"]]
-    buckets = {key: bucket_label(key, lang) for key in ageing.bucket_order}
     days = items["days_overdue"]
-    bits = items["flag_bits"].to_numpy()
-    codes, uniques = pd.factorize(bits)
-    flag_words = np.array([flags_text(flag_list(b), lang) for b in uniques], dtype=object)
-    frame = pd.DataFrame(
-        {
-            "open": money_texts(items["open_cents"].to_numpy()),
-            "days_overdue": np.where(days.isna().to_numpy(), None,
-                                     days.fillna(0).to_numpy(dtype=np.int64).astype(str)),
-            "bucket": items["bucket"].map(buckets).to_numpy(dtype=object),
-            "status": items["status"].map(STATUS[lang]).to_numpy(dtype=object),
-            "flag": flag_words[codes] if len(codes) else np.zeros(0, dtype=object),
-        },
-        index=pd.Index(items["invoice_no"].to_numpy(dtype=object), name="invoice_no"),
-        dtype=object,
-    )
-    return frame.where(frame.notna(), None)
+    bucket_codes = pd.Categorical(items["bucket"], categories=ageing.bucket_order).codes
+    status_codes = pd.Categorical(items["status"], categories=list(STATUSES)).codes
+    flag_words = [flags_text(flag_list(b), lang) for b in range(1 << len(FLAG_ORDER))]
+    flag_text = ColumnValues.texts(np.array(flag_words, dtype=object))  # every combination
+    flag_codes = flag_text.codes[items["flag_bits"].to_numpy()]
+    columns = {
+        "open": ColumnValues.scaled(items["open_cents"].to_numpy(), 2),
+        "days_overdue": ColumnValues.scaled(days.fillna(0).to_numpy(dtype=np.int64), 0,
+                                            days.isna().to_numpy()),
+        "bucket": ColumnValues(codes=bucket_codes.astype(np.int64),
+                               labels=[bucket_label(k, lang) for k in ageing.bucket_order]),
+        "status": ColumnValues(codes=status_codes.astype(np.int64),
+                               labels=[STATUS[lang][k] for k in STATUSES]),
+        "flag": ColumnValues(codes=flag_codes, labels=flag_text.labels),
+    }
+    return items["invoice_no"].to_numpy(dtype=object), columns
 
 
 def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None, bool]]]:
@@ -193,10 +195,8 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         if strict and result.errors:
             return result
         step("writing computed columns")
-        values = computed_values(ageing, lang)
-        skipped_flag = flags_text(["skipped"], lang)
-        book.write_computed(INVOICES, values, {"flag": skipped_flag},
-                            numeric={"open", "days_overdue"})
+        keys, values = computed_values(ageing, lang)
+        book.write_computed(INVOICES, keys, values, {"flag": flags_text(["skipped"], lang)})
         lap("write ledger")
         stamp = (f"{datetime.now():%d.%m.%Y %H:%M} – {START[lang]['as_of']} {as_of:%d.%m.%Y}"
                  if lang == "de" else

@@ -11,7 +11,7 @@ import pytest
 import python_calamine
 
 from arbook import jobs
-from arbook.core.cells import to_text
+from arbook.core.cells import ColumnValues, to_text
 from arbook.core.schema import TABLES
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.patch import OutColumn, apply_edits
@@ -94,8 +94,8 @@ def test_patch_replaces_and_inserts_only_the_target_columns():
     lookup = index.row_lookup()
     rows = np.array([lookup[2], lookup[4]])
     out = apply_edits(index, rows, [
-        OutColumn(3, ["5", None], True, np.array([-1, 9])),
-        OutColumn(4, ["neu & alt", "x"], False, np.array([3, 7])),
+        OutColumn(3, ColumnValues.scaled([5, 0], 0, [False, True]), np.array([-1, 9])),
+        OutColumn(4, ColumnValues.texts(["neu & alt", "x"]), np.array([3, 7])),
     ])
     assert b'<c r="C2"><v>5</v></c><c r="D2" s="3" t="inlineStr"><is><t xml:space="preserve">' \
            b"neu &amp; alt</t></is></c>" in out
@@ -114,7 +114,7 @@ def test_patch_inserts_into_rows_that_lack_the_cells():
     xml = (b'<sheetData><row r="2"><c r="A2"><v>1</v></c><c r="E2"><v>2</v></c></row>'
            b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData>')
     index = scan_sheet(xml, {3}, [(3, 3)])
-    out = apply_edits(index, np.array([0, 1]), [OutColumn(3, ["7", "8"], True,
+    out = apply_edits(index, np.array([0, 1]), [OutColumn(3, ColumnValues.scaled([7, 8], 0),
                                                           np.array([-1, -1]))])
     assert out == (b'<sheetData><row r="2"><c r="A2"><v>1</v></c><c r="C2"><v>7</v></c>'
                    b'<c r="E2"><v>2</v></c></row><row r="3"><c r="A3"><v>3</v></c>'
@@ -225,8 +225,10 @@ def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch):
     xml = b"<worksheet><sheetData>" + rows_xml + b"</sheetData><x/></worksheet>"
     index = scan_sheet(xml, {2, 3}, [(2, 3)])
     rows = np.arange(len(index.row_num))
-    columns = [OutColumn(2, [str(i) if i % 3 else None for i in rows], True, np.full(len(rows), 1)),
-               OutColumn(3, ["t&x" if i % 2 else "u" for i in rows], False, np.full(len(rows), -1))]
+    columns = [OutColumn(2, ColumnValues.scaled(rows * 101, 2, rows % 3 == 0),
+                         np.full(len(rows), 1)),
+               OutColumn(3, ColumnValues.texts(["t&x" if i % 2 else "u" for i in rows]),
+                         np.full(len(rows), -1))]
     whole = apply_edits(index, rows, columns)
     monkeypatch.setattr(patch, "CHUNK_EDITS", 7)
     monkeypatch.setattr(package, "BLOCK", 100)  # many independently deflated blocks

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ class RawTable:
 
 
 _TEXT_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%Y-%m-%dT%H:%M:%S")
-_MONEY_TEXT = re.compile(r"^(-)?\s*([0-9][0-9.,' ]*)\s*(-)?$")
+_MONEY_TEXT = re.compile(r"^(-)?\s*([0-9.,][0-9.,' ]*)\s*(-)?$")
 _TRUE = {"ja", "j", "yes", "y", "x", "true", "wahr", "1"}
 _FALSE = {"nein", "n", "no", "false", "falsch", "0", ""}
 
@@ -98,7 +99,10 @@ def parse_money_text(text: str) -> int | None:
         decimal_sep = ""  # 1.234.567 is thousands only
     if decimal_sep == "," and digits.count(",") > 1:
         return None
-    whole, _, frac = digits.rpartition(decimal_sep) if decimal_sep else (digits, "", "")
+    if decimal_sep and decimal_sep in digits:
+        whole, _, frac = digits.rpartition(decimal_sep)
+    else:
+        whole, frac = digits, ""
     if decimal_sep and not whole:
         whole = "0"
     whole = whole.replace(".", "").replace(",", "")
@@ -164,9 +168,12 @@ def to_cents(
     cents[present] = np.rint(scaled[present]).astype(np.int64)
     off = np.abs(scaled - np.rint(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))
     for i in np.flatnonzero(present & off):
+        # Commercial rounding of what was typed (10.005 -> 10.01), not of its binary float.
+        exact = Decimal(repr(float(nums[i]))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        cents[i] = int(exact * 100)
         problems.append(
             _problem(
-                raw, label, i, f"{nums[i]!r} has more than two decimals; rounded to cents",
+                raw, label, i, f"{float(nums[i])!r} has more than two decimals; rounded to cents",
                 Severity.WARNING,
             )
         )
@@ -281,3 +288,70 @@ def typed_frame(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
         elif column.kind == Kind.INT:
             frame[column.key] = frame[column.key].astype("Int64")
     return frame, problems
+
+
+@dataclass
+class ColumnValues:
+    """Values to write into one column: scaled whole numbers, or texts coded by label.
+
+    Kept as arrays (not a million Python strings) so a writer can format them chunk by chunk.
+    ``numbers`` hold value * 10**scale (money: cents, scale 2); ``codes`` index ``labels``;
+    blank cells have ``blank`` True (numbers) or code -1 (texts).
+    """
+
+    numbers: np.ndarray | None = None
+    scale: int = 0
+    blank: np.ndarray | None = None
+    codes: np.ndarray | None = None
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def numeric(self) -> bool:
+        return self.numbers is not None
+
+    def __len__(self) -> int:
+        return len(self.numbers) if self.numeric else len(self.codes)
+
+    @classmethod
+    def scaled(cls, numbers: np.ndarray, scale: int, blank: np.ndarray | None = None):
+        numbers = np.asarray(numbers, dtype=np.int64)
+        blank = np.zeros(len(numbers), dtype=bool) if blank is None else np.asarray(blank, bool)
+        return cls(numbers=numbers, scale=scale, blank=blank)
+
+    @classmethod
+    def texts(cls, values) -> ColumnValues:
+        """From an array of texts (None = blank)."""
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        return cls(codes=codes.astype(np.int64), labels=[str(u) for u in uniques])
+
+    def take(self, positions: np.ndarray, fill: str | None = None) -> ColumnValues:
+        """Values at ``positions``; position -1 gives ``fill`` (text) or a blank."""
+        missing = positions < 0
+        safe = np.where(missing, 0, positions)
+        if self.numeric:
+            numbers = self.numbers[safe] if len(self.numbers) else np.zeros(len(safe), np.int64)
+            blank = (self.blank[safe] if len(self.blank) else missing) | missing
+            return ColumnValues(numbers=numbers, scale=self.scale, blank=blank)
+        labels = list(self.labels)
+        fill_code = -1
+        if fill is not None:
+            labels.append(fill)
+            fill_code = len(labels) - 1
+        codes = self.codes[safe] if len(self.codes) else np.full(len(safe), -1, np.int64)
+        return ColumnValues(codes=np.where(missing, fill_code, codes), labels=labels)
+
+    def formatted(self) -> list[str | None]:
+        """The values as text: numbers with their decimals ('-1234.56'), None for blanks."""
+        if not self.numeric:
+            labels = np.array([*self.labels, None], dtype=object)
+            return labels[self.codes].tolist()
+        if self.scale == 0:
+            text = self.numbers.astype(str).astype(object)
+        else:
+            unit = 10**self.scale
+            whole, frac = np.divmod(np.abs(self.numbers), unit)
+            sign = np.where(self.numbers < 0, "-", "").tolist()
+            text = np.array([f"{s}{w}.{f:0{self.scale}d}" for s, w, f in
+                             zip(sign, whole.tolist(), frac.tolist(), strict=True)], dtype=object)
+        text[self.blank] = None
+        return text.tolist()

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arbook.core.cells import RawTable, to_text
+from arbook.core.cells import ColumnValues, RawTable, to_text
 from arbook.core.problems import ArbookError, Problem
 from arbook.core.schema import PROBLEMS, TableSpec
 from arbook.io.xlsx.book import Book, TableInfo
 from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
-from arbook.io.xlsx.patch import OutColumn, apply_edits, render_cells, runs_of, splice
+from arbook.io.xlsx.patch import OutColumn, apply_edits, runs_of, single_cell, splice
 from arbook.io.xlsx.scan import SheetIndex, UnsupportedSheet, col_letters, scan_sheet
 from arbook.io.xlsx.values import raw_column
 
@@ -142,36 +142,29 @@ class WorkbookFile:
     def write_computed(
         self,
         spec: TableSpec,
-        values: pd.DataFrame,
+        keys: np.ndarray,
+        columns: dict[str, ColumnValues],
         unkeyed: dict[str, str | None],
-        numeric: set[str],
     ) -> int:
         """Write computed columns, matched by the table's key (e.g. invoice number).
 
-        ``values`` is indexed by key with one column per computed key (text, or numbers already
-        formatted as text). Rows whose key is missing or not unique get ``unkeyed``. Returns the
-        number of rows written.
+        ``columns[k][i]`` is the value for the row whose key is ``keys[i]`` (keys unique).
+        Rows whose key is missing, not unique or not in ``keys`` get ``unkeyed`` (text or
+        blank). Returns the number of rows written.
         """
         read = self._read.get(spec.name)
         if read is None:
             raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
-        write_keys = list(values.columns)
         index = read.index
         rows = np.flatnonzero(read.row_pos >= 0)
-        keys = pd.Series(to_text(read.raw.columns[spec.key]))  # as the job saw them
-        unique = keys.notna() & ~keys.duplicated(keep=False)
-        keyed = values.reindex(keys.where(unique))
-        out_columns = []
-        for key in write_keys:
-            col = read.key_to_col[key]
-            column_values = keyed[key].astype(object).where(unique.to_numpy(), unkeyed.get(key))
-            column_values = column_values.where(column_values.notna(), None)
-            out_columns.append(OutColumn(
-                col=col,
-                values=column_values.tolist(),
-                numeric=key in numeric,
-                styles=_styles_for(index, col, rows),
-            ))
+        found = to_text(read.raw.columns[spec.key])  # the keys as the job saw them
+        unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
+        positions = _positions_of(found, unique, np.asarray(keys, dtype=object))
+        out_columns = [
+            OutColumn(read.key_to_col[key], values.take(positions, unkeyed.get(key)),
+                      _styles_for(index, read.key_to_col[key], rows))
+            for key, values in columns.items()
+        ]
         stream = DeflateStream()
         apply_edits(index, rows, out_columns, self.book.shared_string_table, out=stream)
         self.package.replace_deflated(read.info.sheet_part, stream.close())
@@ -204,12 +197,13 @@ class WorkbookFile:
                 vals.append(value)
                 nums.append(numeric)
             styles = _styles_for(index, col, row_idx)
-            out_columns.append(_MixedColumn(col, vals, nums, styles))
+            out_columns.append([single_cell(col, int(index.row_num[i]), v, num, int(st))
+                                for i, v, num, st in zip(row_idx, vals, nums, styles,
+                                                         strict=True)])
         starts, ends, bodies = [], [], []
         if len(row_idx):
             run = index.runs[0]
-            rendered = [c.render(index.row_num[row_idx]) for c in out_columns]
-            bodies.extend(map(b"".join, zip(*rendered, strict=True)))
+            bodies.extend(map(b"".join, zip(*out_columns, strict=True)))
             starts.append(run.cut_start[row_idx])
             ends.append(run.cut_end[row_idx])
         for r in range(top, last_row + 1):  # rows the sheet does not have yet
@@ -218,10 +212,8 @@ class WorkbookFile:
             line = cells[r - top]
             if all(v is None for v, _ in line):
                 continue
-            body = b"".join(
-                _MixedColumn(left + j, [v], [num], np.array([-1])).render(np.array([r]))[0]
-                for j, (v, num) in enumerate(line)
-            )
+            body = b"".join(single_cell(left + j, r, v, num, -1)
+                            for j, (v, num) in enumerate(line))
             at = _row_insert_point(index, r)
             starts.append(np.array([at]))
             ends.append(np.array([at]))
@@ -255,10 +247,9 @@ class WorkbookFile:
             cells = []
             for j, value in enumerate(line):
                 col = first_col + j
-                column = _MixedColumn(col, [None if value in ("", None) else str(value)],
-                                      [isinstance(value, int)],
-                                      np.array([styles.get(col, -1)]))
-                cells.append(column.render(np.array([r]))[0])
+                text = None if value in ("", None) else str(value)
+                cells.append(single_cell(col, r, text, isinstance(value, int),
+                                         styles.get(col, -1)))
             body.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
         header_idx = lookup.get(header_row)
         start = (int(index.row_close[header_idx]) + len(b"</row>")
@@ -328,21 +319,6 @@ class WorkbookFile:
         replace_atomically(self.path, self.package.write_to)
 
 
-@dataclass
-class _MixedColumn:
-    col: int
-    values: list[str | None]
-    numeric: list[bool]
-    styles: np.ndarray
-
-    def render(self, rows: np.ndarray) -> list[bytes]:
-        out = []
-        for i, row in enumerate(rows.tolist()):
-            column = OutColumn(self.col, [self.values[i]], self.numeric[i], self.styles[i : i + 1])
-            out.extend(render_cells(np.array([row]), column))
-        return out
-
-
 def _styles_for(index: SheetIndex, col: int, rows: np.ndarray) -> np.ndarray:
     """Each edited row keeps its cell's style; new cells take the column's usual style."""
     cells = index.columns.get(col)
@@ -357,6 +333,18 @@ def _styles_for(index: SheetIndex, col: int, rows: np.ndarray) -> np.ndarray:
             missing[cells.row_idx] = False
             styles[missing] = usual
     return styles[rows]
+
+
+def _positions_of(found: np.ndarray, unique: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each row read, the position of its key in ``keys`` (-1: none, or not unique).
+
+    In a refresh both come from the same read, in the same order; that case is checked
+    element by element and needs no hashing of a million keys.
+    """
+    if len(found) == len(keys) and bool(np.all((found == keys) | ~unique)):
+        return np.where(unique, np.arange(len(found)), -1)
+    positions = pd.Index(keys).get_indexer(np.where(unique, found, None))
+    return np.where(unique, positions, -1)
 
 
 def _row_insert_point(index: SheetIndex, row: int) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from arbook.core.cells import ColumnValues
 from arbook.io.xlsx.package import DeflateStream
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
 from arbook.io.xlsx.sst import SharedStrings, xml_text
@@ -14,17 +14,48 @@ from arbook.io.xlsx.sst import SharedStrings, xml_text
 
 @dataclass
 class OutColumn:
-    """Values for one sheet column, one per edited row: numbers as text, or text, or None."""
+    """What to write into one sheet column: one value per edited row, and each row's style."""
 
     col: int
-    values: list[str | None]
-    numeric: bool
+    values: ColumnValues
     styles: np.ndarray  # per edited row, -1 = no style attribute
 
     def subset(self, picked: np.ndarray) -> OutColumn:
-        values = self.values
-        return OutColumn(self.col, [values[i] for i in picked.tolist()], self.numeric,
-                         self.styles[picked])
+        return OutColumn(self.col, self.values.take(picked), self.styles[picked])
+
+
+def text_cells(labels: list[str], sst: SharedStrings | None) -> np.ndarray:
+    """The tail of a text cell for each label (last entry: a blank cell).
+
+    Text goes into the shared-string table when there is one (compact, as Excel writes it),
+    else inline.
+    """
+    if sst is not None:
+        cells = [f' t="s"><v>{i}</v></c>' for i in sst.index_of(labels)]
+    else:
+        cells = [f' t="inlineStr"><is><t xml:space="preserve">{xml_text(t)}</t></is></c>'
+                 for t in labels]
+    return np.array([*cells, "/>"], dtype=object)
+
+
+def _used_text_cells(values: ColumnValues, sst: SharedStrings | None) -> np.ndarray:
+    """``text_cells`` for the labels some row uses (others never reach the string table)."""
+    used = np.unique(values.codes[values.codes >= 0]).tolist()
+    cells = np.full(len(values.labels) + 1, "/>", dtype=object)
+    cells[used] = text_cells([values.labels[i] for i in used], sst)[:-1]
+    return cells
+
+
+def single_cell(col: int, row: int, value: str | None, numeric: bool, style: int,
+                sst: SharedStrings | None = None) -> bytes:
+    """One cell element, e.g. for the few cells of the Start and Problems sheets."""
+    s_attr = f' s="{style}"' if style >= 0 else ""
+    ref = f"{col_letters(col)}{row}"
+    if value is None:
+        return f'<c r="{ref}"{s_attr}/>'.encode()
+    if numeric:
+        return f'<c r="{ref}"{s_attr}><v>{value}</v></c>'.encode()
+    return f'<c r="{ref}"{s_attr}{text_cells([value], sst)[0]}'.encode()
 
 
 def _styles(column: OutColumn) -> tuple[str, list[str] | None]:
@@ -36,53 +67,38 @@ def _styles(column: OutColumn) -> tuple[str, list[str] | None]:
     return "", [attr[s] for s in column.styles.tolist()]
 
 
-def _inner(column: OutColumn, sst: SharedStrings | None) -> list[str]:
-    """What follows a cell's attributes: its value and end tag, or '/>' when blank.
-
-    Text goes into the shared-string table when there is one (compact, as Excel writes it),
-    else inline.
-    """
-    if column.numeric:
-        return ["/>" if v is None else f"><v>{v}</v></c>" for v in column.values]
-    codes, uniques = pd.factorize(np.asarray(column.values, dtype=object))  # few distinct texts
-    texts = [str(u) for u in uniques]
-    if sst is not None:
-        cells = [f' t="s"><v>{i}</v></c>' for i in sst.index_of(texts)]
-    else:
-        cells = [f' t="inlineStr"><is><t xml:space="preserve">{xml_text(t)}</t></is></c>'
-                 for t in texts]
-    return np.array([*cells, "/>"], dtype=object)[codes].tolist()
+def _inner(column: OutColumn, label_cells: np.ndarray | None) -> list[str]:
+    """What follows each cell's attributes: its value and end tag, or '/>' when blank."""
+    values = column.values
+    if values.numeric:
+        return ["/>" if v is None else f"><v>{v}</v></c>" for v in values.formatted()]
+    return label_cells[values.codes].tolist()
 
 
 def render_run(rows: np.ndarray, columns: list[OutColumn],
-               sst: SharedStrings | None = None) -> list[bytes]:
+               label_cells: dict[int, np.ndarray]) -> list[bytes]:
     """The cells of a run of adjacent columns, one byte string per edited row.
 
     One %-format per row (not per cell), and one encode for all rows: this is the hot loop
-    of a refresh.
+    of a refresh. ``label_cells`` holds ``text_cells`` for each text column.
     """
     template_parts, fields = [], []
     row_texts = [str(r) for r in rows.tolist()]
     for column in columns:
         letters = col_letters(column.col)
         shared_style, per_row_style = _styles(column)
+        inner = _inner(column, label_cells.get(column.col))
         if per_row_style is None:
             template_parts.append(f'<c r="{letters}%s"{shared_style}%s')
-            fields += [row_texts, _inner(column, sst)]
+            fields += [row_texts, inner]
         else:
             template_parts.append(f'<c r="{letters}%s"%s%s')
-            fields += [row_texts, per_row_style, _inner(column, sst)]
+            fields += [row_texts, per_row_style, inner]
     template = "".join(template_parts)  # letters and style ids never contain '%'
     bodies = [template % values for values in zip(*fields, strict=True)]
     if not bodies:
         return []
     return "\0".join(bodies).encode().split(b"\0")
-
-
-def render_cells(rows: np.ndarray, column: OutColumn,
-                 sst: SharedStrings | None = None) -> list[bytes]:
-    """One ``<c>`` element per edited row (blank values keep their style, drop their value)."""
-    return render_run(rows, [column], sst)
 
 
 def runs_of(cols: list[int]) -> list[tuple[int, int]]:
@@ -109,6 +125,8 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
     returned), so the new sheet never exists uncompressed in memory.
     """
     by_col = {c.col: c for c in columns}
+    label_cells = {c.col: _used_text_cells(c.values, sst) for c in columns
+                   if not c.values.numeric}
     rows = index.row_num[row_idx]
     starts = np.concatenate([run.cut_start[row_idx] for run in index.runs])
     ends = np.concatenate([run.cut_end[row_idx] for run in index.runs])
@@ -131,8 +149,8 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
             picked = row_of[lo:hi][in_run]
             run_columns = [by_col[c].subset(picked) for c in range(run.first_col,
                                                                      run.last_col + 1)]
-            for k, body in zip(in_run.tolist(), render_run(rows[picked], run_columns, sst),
-                               strict=True):
+            for k, body in zip(in_run.tolist(), render_run(rows[picked], run_columns,
+                                                            label_cells), strict=True):
                 bodies[k] = body
         chunk = _interleave(xml, prev, starts[lo:hi], ends[lo:hi], bodies)
         prev = int(ends[hi - 1])
