@@ -213,7 +213,8 @@ def test_attributes_in_another_order_are_still_read():
     assert values(index, 3, [5]).numbers[0] == 7
 
 
-def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch):
+@pytest.mark.parametrize("fork", [True, False], ids=["forked worker", "one process"])
+def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch, fork):
     import zlib
 
     from arbook.io.xlsx import package, patch
@@ -231,6 +232,7 @@ def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch):
                          np.full(len(rows), -1))]
     whole = apply_edits(index, rows, columns)
     monkeypatch.setattr(patch, "CHUNK_EDITS", 7)
+    monkeypatch.setattr(patch, "_fork_available", lambda: fork)
     monkeypatch.setattr(package, "BLOCK", 100)  # many independently deflated blocks
     stream = package.DeflateStream()
     assert apply_edits(index, rows, columns, out=stream) == b""

@@ -63,7 +63,8 @@ class DeflateStream:
 
     def __init__(self, level: int = 1, workers: int | None = None, in_flight: int = 4):
         self._level = level
-        self._pool = ThreadPoolExecutor(max_workers=workers or max(1, (os.cpu_count() or 2)))
+        self._workers = workers or max(1, (os.cpu_count() or 2))
+        self._pool: ThreadPoolExecutor | None = None  # started on first write (after any fork)
         self._pending: list = []
         self._done: list[bytes] = []
         self._in_flight = in_flight
@@ -71,8 +72,11 @@ class DeflateStream:
         self._size = 0
 
     def write(self, data: bytes) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._workers)
+        view = memoryview(data)
         for start in range(0, len(data), BLOCK):
-            block = data[start : start + BLOCK] if len(data) > BLOCK else data
+            block = view[start : start + BLOCK] if len(data) > BLOCK else data
             self._crc = zlib.crc32(block, self._crc)
             self._size += len(block)
             self._pending.append(self._pool.submit(_deflate_block, block, self._level))
@@ -81,7 +85,8 @@ class DeflateStream:
 
     def close(self) -> Deflated:
         self._done.extend(f.result() for f in self._pending)
-        self._pool.shutdown()
+        if self._pool is not None:
+            self._pool.shutdown()
         self._done.append(_FINAL_EMPTY_BLOCK)
         return Deflated(b"".join(self._done), self._crc, self._size)
 
