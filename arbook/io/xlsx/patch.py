@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from arbook.core.cells import ColumnValues
+from arbook.io.xlsx import scan
 from arbook.io.xlsx.package import DeflateStream
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
 from arbook.io.xlsx.sst import SharedStrings, xml_text
@@ -155,10 +154,6 @@ def _chunk_in_worker(lo: int, hi: int) -> bytes:
     return _FORKED.chunk(lo, hi)
 
 
-def _fork_available() -> bool:
-    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
-
-
 def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn],
                 sst: SharedStrings | None = None, out: DeflateStream | None = None) -> bytes:
     """New sheet XML where the given columns of the given rows hold the new cells.
@@ -191,7 +186,7 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
     tail_from = int(ends[-1]) if len(ends) else 0
     if out is None:
         return b"".join([*(edits.chunk(lo, hi) for lo, hi in bounds), index.xml[tail_from:]])
-    if len(bounds) >= 4 and _fork_available():
+    if len(bounds) >= 4 and scan.fork_available():
         _FORKED = edits
         try:
             with multiprocessing.get_context("fork").Pool(1) as pool:

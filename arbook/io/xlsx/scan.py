@@ -15,8 +15,9 @@ so nothing is ever patched on a guess.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,19 +110,26 @@ def col_index(letters: str) -> int:
 
 
 def parse_uints(a: np.ndarray, pos: np.ndarray, max_len: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Decimal digits starting at each ``pos``: (values, number of digits)."""
+    """Decimal digits starting at each ``pos``: (values, number of digits).
+
+    Each round looks only at the positions still reading digits, so short numbers cost
+    little however long the longest one is.
+    """
     value = np.zeros(len(pos), dtype=np.int64)
     length = np.zeros(len(pos), dtype=np.int64)
-    alive = np.ones(len(pos), dtype=bool)
+    active = np.arange(len(pos))
+    at = np.asarray(pos, dtype=np.int64).copy()
     limit = len(a) - 1
-    for k in range(max_len):
-        ch = a[np.minimum(pos + k, limit)].astype(np.int64)
-        digit = alive & (ch >= 48) & (ch <= 57)
-        value = np.where(digit, value * 10 + (ch - 48), value)
-        length += digit
-        alive &= digit
-        if not alive.any():
+    for _ in range(max_len):
+        digit = a[np.minimum(at, limit)] - np.uint8(48)  # wraps for non-digits: > 9
+        more = digit < 10
+        if not more.all():
+            active, at, digit = active[more], at[more], digit[more]
+        if not len(active):
             break
+        value[active] = value[active] * 10 + digit
+        length[active] += 1
+        at += 1
     return value, length
 
 
@@ -201,14 +209,22 @@ def scan_sheet(
     wanted = np.array(sorted(read_cols), dtype=np.int64)
     bounds = _window_bounds(xml, head_end + 1, data_close)
 
-    def one(window: tuple[int, int]) -> _Window:
-        return _scan_window(a, xml, *window, wanted, write_runs, first_row, last_row)
-
-    if len(bounds) > 1:  # numpy releases the GIL: windows scan on both cores
-        with ThreadPoolExecutor(max_workers=min(len(bounds), os.cpu_count() or 2)) as pool:
-            windows = list(pool.map(one, bounds))
+    global _FORKED
+    job = (a, xml, wanted, write_runs, first_row, last_row)
+    if len(bounds) >= 4 and fork_available():
+        # Scan every other window in a forked worker: both cores, no GIL in the way.
+        _FORKED = job
+        try:
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                theirs = {k: pool.apply_async(_window_in_worker, bounds[k])
+                          for k in range(1, len(bounds), 2)}
+                windows = [theirs[k].get() if k in theirs else _scan_window(*job[:2], *w, *job[2:])
+                           for k, w in enumerate(bounds)]
+        finally:
+            _FORKED = None
     else:
-        windows = [one(w) for w in bounds]
+        windows = [_scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
+                   for lo, hi in bounds]
 
     columns = {c: ColumnCells() for c in read_cols}
     row_base = 0
@@ -231,6 +247,19 @@ def scan_sheet(
         _cat([w.close for w in windows]), _cat([w.tag for w in windows]), data_close, columns,
         runs,
     )
+
+
+_FORKED: tuple | None = None  # the scan's inputs, set only around a fork
+
+
+def fork_available() -> bool:
+    """Whether work can be shared with a forked worker process (cheap and safe on Linux)."""
+    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+
+
+def _window_in_worker(lo: int, hi: int) -> _Window:
+    a, xml, wanted, write_runs, first_row, last_row = _FORKED
+    return _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
 
 
 _CELL_FIELDS = {"row_idx": np.int64, "style": np.int32, "has_value": bool,
@@ -385,7 +414,7 @@ def _probe(a: np.ndarray, pos: np.ndarray, name: int) -> np.ndarray:
 
 
 def _attributes(a, xml, lo, hi, start, end, digits_at, row_num):
-    """Offsets of the s= and t= attributes of each cell (-1 where absent).
+    """Each cell's style id (s=, -1 if absent) and the offset of its t= attribute (or -1).
 
     Excel, LibreOffice and openpyxl write ``<c r=".." s=".." t="..">`` in that order, so the
     attributes are probed right after the address; cells with other attributes first fall
@@ -399,7 +428,8 @@ def _attributes(a, xml, lo, hi, start, end, digits_at, row_num):
         raise UnsupportedSheet("a cell whose address does not match its row")
     has_s = _probe(a, after_r, ord("s"))
     s_pos = np.where(has_s, after_r + 1, -1)
-    _, s_len = parse_uints(a, np.where(has_s, after_r + 4, 0), 8)
+    style, s_len = parse_uints(a, np.where(has_s, after_r + 4, 0), 8)
+    style = np.where(has_s & (s_len > 0), style, -1)
     t_at = np.where(has_s, after_r + 5 + s_len, after_r)
     has_t = _probe(a, t_at, ord("t"))
     t_pos = np.where(has_t, t_at + 1, -1)
@@ -416,20 +446,21 @@ def _attributes(a, xml, lo, hi, start, end, digits_at, row_num):
         tag_end = np.minimum(tag_end, end[odd])
         t_pos[odd] = _find_in_tag(_attr_positions(a, lo, hi, ord("t")), start[odd], tag_end)
         s_pos[odd] = _find_in_tag(_attr_positions(a, lo, hi, ord("s")), start[odd], tag_end)
-    return s_pos, t_pos
+        odd_style, odd_len = parse_uints(a, np.where(s_pos[odd] >= 0, s_pos[odd] + 3, 0), 8)
+        style[odd] = np.where((s_pos[odd] >= 0) & (odd_len > 0), odd_style, -1)
+    return style, t_pos
 
 
 def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, row_idx, columns,
              digits_at, row_num):
-    s_pos, t_pos = _attributes(a, xml, lo, hi, start, end, digits_at, row_num)
+    style, t_pos = _attributes(a, xml, lo, hi, start, end, digits_at, row_num)
     t1 = a[np.where(t_pos >= 0, t_pos + 3, 0)]
     t2 = a[np.where(t_pos >= 0, t_pos + 4, 0)]
     type_code = np.full(len(start), TYPE_NUMBER, dtype=np.uint8)
     has_t = t_pos >= 0
     type_code[has_t] = t1[has_t]
     type_code[has_t & (t1 == ord("s")) & (t2 != QUOTE)] = TYPE_STR
-    style, s_len = parse_uints(a, np.where(s_pos >= 0, s_pos + 3, 0), 6)
-    style = np.where((s_pos >= 0) & (s_len > 0), style, -1).astype(np.int32)
+    style = style.astype(np.int32)
     if len(values):
         k = np.minimum(np.searchsorted(values, start), len(values) - 1)
         v = values[k]
