@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import date
 
@@ -173,3 +174,35 @@ def test_init_refuses_to_overwrite(tmp_path):
     result = CliRunner().invoke(main, ["init", str(path)])
     assert result.exit_code == 2 and "already exists" in result.output
     assert path.read_bytes() == b"mine"
+
+
+def _drop_cells(path, part: str, pattern: bytes) -> None:
+    """Remove cells from a worksheet part, as Excel does when a user clears them."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            z.writestr(info, re.sub(pattern, b"", data) if info.filename == part else data)
+
+
+def test_new_cells_in_an_empty_computed_column_take_the_column_style(book):
+    _drop_cells(book, "xl/worksheets/sheet2.xml", rb'<c r="[R-V]\d+"[^>]*/>')
+    jobs.refresh(book, AS_OF)
+    with zipfile.ZipFile(book) as z:
+        xml = z.read("xl/worksheets/sheet2.xml")
+    col_style = re.search(rb'<col [^>]*style="(\d+)"[^>]*min="18"', xml)
+    assert col_style, "init gives the Open column a style of its own"
+    assert re.search(rb'<c r="R2" s="%s"><v>900.00?</v>' % col_style.group(1), xml) or \
+        re.search(rb'<c r="R2" s="%s"><v>900</v>' % col_style.group(1), xml)
+
+
+def test_a_row_the_user_cleared_loses_its_computed_values(book):
+    jobs.refresh(book, AS_OF)
+    _drop_cells(book, "xl/worksheets/sheet2.xml", rb'<c r="[A-Q]3"[^>]*?(?:/>|>.*?</c>)')
+    jobs.refresh(book, AS_OF)
+    rows = table_rows(book, "tblInvoices")
+    cleared = rows[1]
+    assert cleared["Rechnungsnr."] == "" and cleared["Offen"] == "" and cleared["Status"] == ""
+    assert rows[0]["Offen"] == 900.0

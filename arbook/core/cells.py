@@ -340,6 +340,14 @@ class ColumnValues:
         codes = self.codes[safe] if len(self.codes) else np.full(len(safe), -1, np.int64)
         return ColumnValues(codes=np.where(missing, fill_code, codes), labels=labels)
 
+    def blanked(self, mask: np.ndarray) -> ColumnValues:
+        """The same values with the cells in ``mask`` left empty."""
+        if not mask.any():
+            return self
+        if self.numeric:
+            return ColumnValues(numbers=self.numbers, scale=self.scale, blank=self.blank | mask)
+        return ColumnValues(codes=np.where(mask, -1, self.codes), labels=self.labels)
+
     def formatted(self) -> list[str | None]:
         """The values as text: numbers with their decimals ('-1234.56'), None for blanks."""
         if not self.numeric:

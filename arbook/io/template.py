@@ -110,6 +110,8 @@ def _table_sheet(wb, spec: TableSpec, lang: str, rows: list[dict], lists: dict[s
     for j, column in enumerate(spec.columns, start=1):
         fmt = _number_format(column.kind, lang)
         if fmt:
+            # the column's own style formats cells added later (by Excel or by a refresh)
+            ws.column_dimensions[get_column_letter(j)].number_format = fmt
             for i in range(2, n + 2):
                 ws.cell(row=i, column=j).number_format = fmt
     last = f"{get_column_letter(len(spec.columns))}{n + 1}"

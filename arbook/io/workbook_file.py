@@ -20,7 +20,13 @@ from arbook.core.schema import PROBLEMS, TableSpec
 from arbook.io.xlsx.book import Book, TableInfo
 from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
 from arbook.io.xlsx.patch import OutColumn, apply_edits, runs_of, single_cell, splice
-from arbook.io.xlsx.scan import SheetIndex, UnsupportedSheet, col_letters, scan_sheet
+from arbook.io.xlsx.scan import (
+    SheetIndex,
+    UnsupportedSheet,
+    col_letters,
+    column_styles,
+    scan_sheet,
+)
 from arbook.io.xlsx.values import raw_column
 
 MAX_PROBLEM_ROWS = 10_000
@@ -34,6 +40,7 @@ class _ReadTable:
     key_to_col: dict[str, int]
     row_pos: np.ndarray  # SheetIndex row -> position in the RawTable (-1: not a data row)
     raw: RawTable
+    stale: np.ndarray  # SheetIndex rows with computed values but no data any more
 
 
 class WorkbookFile:
@@ -110,7 +117,12 @@ class WorkbookFile:
             headers=headers,
             date1904=self.book.date1904,
         )
-        self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos, raw)
+        computed_left = np.zeros(len(index.row_num), dtype=bool)
+        for key in write_keys:
+            cells = index.columns[key_to_col[key]]
+            computed_left[cells.row_idx[cells.has_value]] = True
+        stale = in_table & ~data_rows & computed_left  # the user cleared the row's data
+        self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos, raw, stale)
         return raw
 
     @staticmethod
@@ -152,17 +164,23 @@ class WorkbookFile:
         Rows whose key is missing, not unique or not in ``keys`` get ``unkeyed`` (text or
         blank). Returns the number of rows written.
         """
-        read = self._read.get(spec.name)
+        read = self._read.pop(spec.name, None)  # its sheet XML is freed once written
         if read is None:
             raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
         index = read.index
-        rows = np.flatnonzero(read.row_pos >= 0)
+        data_rows = np.flatnonzero(read.row_pos >= 0)
         found = to_text(read.raw.columns[spec.key])  # the keys as the job saw them
         unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
         positions = _positions_of(found, unique, np.asarray(keys, dtype=object))
+        stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
+        rows = np.concatenate([data_rows, stale])
+        blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
+        positions = np.concatenate([positions, np.full(len(stale), -1)])
+        sheet_styles = column_styles(index.xml)
         out_columns = [
-            OutColumn(read.key_to_col[key], values.take(positions, unkeyed.get(key)),
-                      _styles_for(index, read.key_to_col[key], rows))
+            OutColumn(read.key_to_col[key],
+                      values.take(positions, unkeyed.get(key)).blanked(blanks),
+                      _styles_for(index, read.key_to_col[key], rows, sheet_styles))
             for key, values in columns.items()
         ]
         stream = DeflateStream()
@@ -319,10 +337,13 @@ class WorkbookFile:
         replace_atomically(self.path, self.package.write_to)
 
 
-def _styles_for(index: SheetIndex, col: int, rows: np.ndarray) -> np.ndarray:
-    """Each edited row keeps its cell's style; new cells take the column's usual style."""
+def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
+                sheet_styles: dict[int, int] | None = None) -> np.ndarray:
+    """Each edited row keeps its cell's style; new cells take the column's usual style
+    (that of its other cells, else the column's own style from <cols>)."""
     cells = index.columns.get(col)
-    styles = np.full(len(index.row_num), -1, dtype=np.int64)
+    default = (sheet_styles or {}).get(col, -1)
+    styles = np.full(len(index.row_num), default, dtype=np.int64)
     if cells is not None and len(cells.row_idx):
         styles[cells.row_idx] = cells.style
         known = cells.style[cells.style >= 0]

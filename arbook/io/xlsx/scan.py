@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -92,6 +93,22 @@ class SheetIndex:
 
     def row_lookup(self) -> dict[int, int]:
         return {int(r): i for i, r in enumerate(self.row_num)}
+
+
+_COL = re.compile(rb"<col\b[^>]*>")
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+
+
+def column_styles(xml: bytes) -> dict[int, int]:
+    """Column index -> style id, from the sheet's ``<cols>`` (styles of empty cells)."""
+    head = xml[: xml.find(b"<sheetData")]
+    out: dict[int, int] = {}
+    for tag in _COL.findall(head):
+        attrs = dict(_ATTR.findall(tag))
+        if b"style" in attrs and b"min" in attrs and b"max" in attrs:
+            for col in range(int(attrs[b"min"]), min(int(attrs[b"max"]), 16384) + 1):
+                out[col] = int(attrs[b"style"])
+    return out
 
 
 def col_letters(index: int) -> str:
