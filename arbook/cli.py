@@ -110,8 +110,9 @@ def refresh(book: Path, as_of: date | None, strict: bool) -> None:
     if strict and result.errors:
         err.print(f"[red]--strict: {len(result.errors)} error(s); nothing was written.[/red]")
         sys.exit(1)
-    console.print(f"Refreshed {result.rows} invoice rows in [bold]{book}[/bold] as of "
-                  f"{result.as_of:%Y-%m-%d} in {sum(result.timings.values()):.2f} s.")
+    console.print(f"Refreshed {result.rows} invoice rows ({result.rows_changed} changed) in "
+                  f"[bold]{book}[/bold] as of {result.as_of:%Y-%m-%d} in "
+                  f"{sum(result.timings.values()):.2f} s.")
 
 
 def _print_totals(result: jobs.RefreshResult) -> None:

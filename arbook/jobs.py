@@ -77,6 +77,7 @@ class RefreshResult:
     problems: list[Problem]
     written: bool
     timings: dict[str, float] = field(default_factory=dict)
+    rows_changed: int = 0  # ledger rows whose computed cells changed
 
     @property
     def errors(self) -> list[Problem]:
@@ -196,7 +197,8 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
             return result
         step("writing computed columns")
         keys, values = computed_values(ageing, lang)
-        book.write_computed(INVOICES, keys, values, {"flag": flags_text(["skipped"], lang)})
+        result.rows_changed = book.write_computed(INVOICES, keys, values,
+                                                  {"flag": flags_text(["skipped"], lang)})
         lap("write ledger")
         stamp = (f"{datetime.now():%d.%m.%Y %H:%M} – {START[lang]['as_of']} {as_of:%d.%m.%Y}"
                  if lang == "de" else

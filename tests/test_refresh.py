@@ -206,3 +206,18 @@ def test_a_row_the_user_cleared_loses_its_computed_values(book):
     cleared = rows[1]
     assert cleared["Rechnungsnr."] == "" and cleared["Offen"] == "" and cleared["Status"] == ""
     assert rows[0]["Offen"] == 900.0
+
+
+def test_only_rows_whose_values_change_are_rewritten(book):
+    first = jobs.refresh(book, AS_OF)
+    assert first.rows_changed == 3
+    with zipfile.ZipFile(book) as z:
+        sheet = z.read("xl/worksheets/sheet2.xml")
+    again = jobs.refresh(book, AS_OF)  # same day: nothing to change in the ledger
+    assert again.rows_changed == 0
+    with zipfile.ZipFile(book) as z:
+        assert z.read("xl/worksheets/sheet2.xml") == sheet
+    next_day = jobs.refresh(book, date(2026, 11, 27))
+    assert next_day.rows_changed == 2  # the two overdue invoices; the disputed one is not due
+    rows = {r["Rechnungsnr."]: r for r in table_rows(book, "tblInvoices")}
+    assert rows["0042"]["Tage überfällig"] == 57 and rows["0043"]["Tage überfällig"] == 12

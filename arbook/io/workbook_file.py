@@ -27,6 +27,7 @@ from arbook.io.xlsx.scan import (
     column_styles,
     scan_sheet,
 )
+from arbook.io.xlsx.sst import SharedStrings
 from arbook.io.xlsx.values import raw_column
 
 MAX_PROBLEM_ROWS = 10_000
@@ -183,10 +184,18 @@ class WorkbookFile:
                       _styles_for(index, read.key_to_col[key], rows, sheet_styles))
             for key, values in columns.items()
         ]
+        sst = self.book.shared_string_table
+        changed = np.zeros(len(rows), dtype=bool)
+        for column in out_columns:
+            changed |= _differs(index, column, rows, sst)
+        if not changed.any():
+            return 0  # every computed cell already shows its value: the sheet stays as it is
+        picked = np.flatnonzero(changed)
         stream = DeflateStream()
-        apply_edits(index, rows, out_columns, self.book.shared_string_table, out=stream)
+        apply_edits(index, rows[picked], [c.subset(picked) for c in out_columns], sst,
+                    out=stream)
         self.package.replace_deflated(read.info.sheet_part, stream.close())
-        return len(rows)
+        return len(picked)
 
     def write_block(self, sheet_name: str, top: int, left: int,
                     cells: list[list[tuple[str | None, bool]]], width: int) -> None:
@@ -354,6 +363,33 @@ def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
             missing[cells.row_idx] = False
             styles[missing] = usual
     return styles[rows]
+
+
+def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
+             sst: SharedStrings) -> np.ndarray:
+    """Which rows' cells would change: a refresh rewrites only those (same day: none)."""
+    cells = index.columns[column.col]
+    n = len(index.row_num)
+    has = np.zeros(n, dtype=bool)
+    has[cells.row_idx] = cells.has_value
+    style = np.full(n, -2, dtype=np.int64)  # -2: no cell yet, so it is written (with style)
+    style[cells.row_idx] = cells.style
+    values = column.values
+    if values.numeric:
+        old = np.full(n, np.nan)
+        old[cells.row_idx] = cells.number
+        new_blank = values.blank
+        same = np.where(new_blank, ~has[rows],
+                        has[rows] & (old[rows] == values.numbers / 10**values.scale))
+    else:
+        old = np.full(n, -1, dtype=np.int64)
+        old[cells.row_idx] = cells.shared
+        new_blank = values.codes < 0
+        used = np.unique(values.codes[~new_blank]).tolist()
+        label_index = np.full(len(values.labels) + 1, -1, dtype=np.int64)
+        label_index[used] = sst.index_of([values.labels[i] for i in used])
+        same = np.where(new_blank, ~has[rows], old[rows] == label_index[values.codes])
+    return ~(same & (style[rows] == column.styles))
 
 
 def _positions_of(found: np.ndarray, unique: np.ndarray, keys: np.ndarray) -> np.ndarray:
