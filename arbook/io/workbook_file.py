@@ -190,12 +190,13 @@ class WorkbookFile:
             changed |= _differs(index, column, rows, sst)
         if not changed.any():
             return 0  # every computed cell already shows its value: the sheet stays as it is
-        picked = np.flatnonzero(changed)
+        if not changed.all():
+            picked = np.flatnonzero(changed)
+            rows, out_columns = rows[picked], [c.subset(picked) for c in out_columns]
         stream = DeflateStream()
-        apply_edits(index, rows[picked], [c.subset(picked) for c in out_columns], sst,
-                    out=stream)
+        apply_edits(index, rows, out_columns, sst, out=stream)
         self.package.replace_deflated(read.info.sheet_part, stream.close())
-        return len(picked)
+        return len(rows)
 
     def write_block(self, sheet_name: str, top: int, left: int,
                     cells: list[list[tuple[str | None, bool]]], width: int) -> None:
