@@ -42,7 +42,6 @@ EXCEL_EPOCH = date(1899, 12, 30)
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 SST_REL_TYPE = f"{NS_REL}/sharedStrings"
 SST_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
@@ -71,10 +70,14 @@ def ensure_ledger(n: int, seed: int = 1, force: bool = False, check: bool = True
         return path
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
+    t0 = time.perf_counter()
     generate(tmp, n, seed)
+    t1 = time.perf_counter()
     if check:
         check_ledger(tmp, n)
+    checked = f", calamine check {time.perf_counter() - t1:.1f} s" if check else ""
     tmp.replace(path)
+    print(f"{n:>9} rows: generated {path.name} in {t1 - t0:.1f} s{checked}", flush=True)
     return path
 
 
@@ -477,22 +480,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-check", action="store_true", help="skip the calamine check")
     args = parser.parse_args(argv)
     for n in args.sizes:
-        path = ledger_path(n, args.seed)
-        if path.exists() and not args.force:
-            print(f"{n:>9} rows  {path.stat().st_size / 1e6:7.1f} MB  cached  {path}")
-            continue
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        t0 = time.perf_counter()
-        generate(tmp, n, args.seed)
-        t1 = time.perf_counter()
-        if not args.no_check:
-            check_ledger(tmp, n)
-        t2 = time.perf_counter()
-        tmp.replace(path)
-        checked = "not checked" if args.no_check else f"calamine check {t2 - t1:.1f} s"
-        print(f"{n:>9} rows  {path.stat().st_size / 1e6:7.1f} MB  generated in {t1 - t0:.1f} s, "
-              f"{checked}  {path}")
+        cached = ledger_path(n, args.seed).exists() and not args.force
+        path = ensure_ledger(n, args.seed, force=args.force, check=not args.no_check)
+        print(f"{n:>9} rows: {path} ({path.stat().st_size / 1e6:.1f} MB"
+              f"{', cached' if cached else ''})")
     return 0
 
 

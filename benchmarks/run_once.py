@@ -20,17 +20,31 @@ from pathlib import Path
 STARTED = time.perf_counter()
 
 
-def _maxrss_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _rss_kb() -> int:
-    """Current resident set size (Linux /proc; falls back to the peak elsewhere)."""
+def _status_kb(field: str) -> int | None:
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * resource.getpagesize() // 1024
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
     except OSError:
-        return _maxrss_kb()
+        pass
+    return None
+
+
+def peak_rss_kb() -> int:
+    """This process's peak RSS since exec (VmHWM).
+
+    ``ru_maxrss`` would be wrong for a small child: Linux carries the parent's high-water mark
+    over fork and exec, so it never reports less than the parent's RSS at fork time.
+    """
+    hwm = _status_kb("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def rss_kb() -> int:
+    """Current resident set size."""
+    rss = _status_kb("VmRSS")
+    return rss if rss is not None else peak_rss_kb()
 
 
 def run_refresh(book: Path, as_of: date) -> dict[str, object]:
@@ -42,15 +56,16 @@ def run_refresh(book: Path, as_of: date) -> dict[str, object]:
 
     def progress(message: str) -> None:
         steps.append({"step": message, "at_s": time.perf_counter() - t0,
-                      "rss_kb": _rss_kb(), "maxrss_kb": _maxrss_kb()})
+                      "rss_kb": rss_kb(), "peak_rss_kb": peak_rss_kb()})
 
     t0 = time.perf_counter()
     result = jobs.refresh(book, as_of=as_of, progress=progress)
     elapsed = time.perf_counter() - t0
-    steps.append({"step": "done", "at_s": elapsed, "rss_kb": _rss_kb(),
-                  "maxrss_kb": _maxrss_kb()})
+    steps.append({"step": "done", "at_s": elapsed, "rss_kb": rss_kb(),
+                  "peak_rss_kb": peak_rss_kb()})
     return {
         "kind": "refresh",
+        "arbook": str(Path(jobs.__file__).parent),
         "rows": result.rows,
         "problems": len(result.problems),
         "errors": len(result.errors),
@@ -59,6 +74,7 @@ def run_refresh(book: Path, as_of: date) -> dict[str, object]:
         "refresh_s": elapsed,
         "timings": result.timings,
         "steps": steps,
+        "peak_rss_kb": peak_rss_kb(),
     }
 
 
@@ -86,7 +102,7 @@ def run_openpyxl(book: Path) -> dict[str, object]:
         "edit_s": t2 - t1,
         "save_s": t3 - t2,
         "total_s": t3 - t0,
-        "maxrss_kb": _maxrss_kb(),
+        "peak_rss_kb": peak_rss_kb(),
     }
 
 

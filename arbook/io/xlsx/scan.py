@@ -26,7 +26,7 @@ import numpy as np
 from arbook.io.xlsx.sst import decode_xml_text, inline_text
 
 LT, SLASH, SPACE, QUOTE, EQ = 60, 47, 32, 34, 61
-WINDOW = 8 << 20  # bytes per scanning window; bounds the temporaries at any file size
+WINDOW = 4 << 20  # bytes per scanning window; bounds the temporaries at any file size
 NUMBER_WIDTH = 32  # longer numeric texts are converted one by one
 
 
