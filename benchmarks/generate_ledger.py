@@ -35,7 +35,7 @@ from arbook.core.schema import CUSTOMERS, INVOICES, TableSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 AS_OF = date(2026, 11, 26)
-VERSION = 1  # bump when the generated content changes, so stale cache files are not reused
+VERSION = 2  # bump when the generated content changes, so stale cache files are not reused
 CHUNK = 50_000  # rows rendered at a time (bounds the generator's memory)
 EXCEL_EPOCH = date(1899, 12, 30)
 
