@@ -182,7 +182,7 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         step("reading the invoice ledger")
         raw = book.read_table(INVOICES, write_keys=REFRESH_COLUMNS, keys=AGEING_INPUTS)
         lap("read ledger")
-        invoices, found = typed_frame(raw, INVOICES)
+        invoices, found = typed_frame(raw, INVOICES, AGEING_INPUTS)
         problems += found
         lap("convert ledger")
         step("computing ageing")

@@ -255,12 +255,16 @@ def _blank(data: dict[str, object], key: str, kind: Kind, n: int) -> None:
             data[key] = np.full(n, np.nan)
 
 
-def typed_frame(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Problem]]:
-    """Convert every known column of a raw table; money columns get an ``_cents`` suffix."""
+def typed_frame(raw: RawTable, spec: TableSpec,
+                keys: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Convert the columns ``keys`` (default: all) of a raw table; money columns become
+    ``<key>_cents`` and ``<key>_present``."""
     problems: list[Problem] = []
     data: dict[str, object] = {"row": raw.rows.astype(np.int64)}
     n = len(raw)
     for column in spec.columns:
+        if keys is not None and column.key not in keys:
+            continue
         col = raw.columns.get(column.key)
         label = raw.headers.get(column.key, column.en)
         if col is None:  # not read (e.g. columns about to be computed): typed blanks
@@ -283,6 +287,8 @@ def typed_frame(raw: RawTable, spec: TableSpec) -> tuple[pd.DataFrame, list[Prob
                 data[column.key] = to_percent(col, raw, label, problems)
     frame = pd.DataFrame(data)
     for column in spec.columns:
+        if column.key not in frame.columns:
+            continue
         if column.kind == Kind.TEXT:
             frame[column.key] = frame[column.key].astype(object)
         elif column.kind == Kind.INT:

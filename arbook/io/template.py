@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -171,6 +173,26 @@ def _invoice_formatting(ws, lang: str, n: int) -> None:
             f"{col}2:{col}{last}",
             FormulaRule(formula=[f'${col}2="{text}"'], fill=PatternFill("solid", bgColor=colour)),
         )
+    # Amounts show their row's currency: 1.234,56 EUR (the separators follow Excel's locale).
+    currency_col = get_column_letter(keys.index("currency") + 1)
+    money_cols = [get_column_letter(i + 1) for i, c in enumerate(INVOICES.columns)
+                  if c.kind == Kind.MONEY]
+    ranges = " ".join(f"{c}2:{c}{last}" for c in money_cols)
+    for code in CURRENCIES:
+        ws.conditional_formatting.add(ranges, _currency_rule(f'${currency_col}2="{code}"', code))
+
+
+CURRENCIES = ("EUR", "CHF", "USD", "GBP", "PLN", "CZK", "DKK", "SEK")
+
+
+def _currency_rule(formula: str, code: str) -> FormulaRule:
+    style = DifferentialStyle(numFmt=NumberFormat(numFmtId=_currency_format_id(code),
+                                                  formatCode=f'#,##0.00 "{code}"'))
+    return Rule(type="expression", formula=[formula], dxf=style)
+
+
+def _currency_format_id(code: str) -> int:
+    return 200 + CURRENCIES.index(code)  # custom number formats start at 164
 
 
 def _start_sheet(ws, lang: str) -> None:
@@ -192,6 +214,14 @@ def _start_sheet(ws, lang: str) -> None:
                 cell.number_format = MONEY_FORMAT
             if r == START_BLOCK_TOP:
                 cell.font = Font(bold=True)
+    for j in range(2, START_BLOCK_WIDTH + 1):  # each currency column shows its currency
+        letter = get_column_letter(j)
+        cells = f"{letter}{START_BLOCK_TOP + 1}:{letter}{START_BLOCK_TOP + START_BLOCK_HEIGHT - 1}"
+        row = START_BLOCK_TOP + 1
+        not_counts = f'$A{row}<>"{words["items"]}",$A{row}<>"{words["problems"]}"'
+        for code in CURRENCIES:
+            ws.conditional_formatting.add(cells, _currency_rule(
+                f'AND({letter}${START_BLOCK_TOP}="{code}",{not_counts})', code))
     ws.column_dimensions["A"].width = 34
     for c in range(2, START_BLOCK_WIDTH + 1):
         ws.column_dimensions[get_column_letter(c)].width = 16

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arbook.core.cells import ColumnValues, RawTable, to_text
+from arbook.core.cells import ColumnValues, RawColumn, RawTable, to_text
 from arbook.core.problems import ArbookError, Problem
 from arbook.core.schema import PROBLEMS, TableSpec
 from arbook.io.xlsx.book import Book, TableInfo
@@ -40,7 +40,7 @@ class _ReadTable:
     index: SheetIndex
     key_to_col: dict[str, int]
     row_pos: np.ndarray  # SheetIndex row -> position in the RawTable (-1: not a data row)
-    raw: RawTable
+    key_column: RawColumn | None  # the key (e.g. invoice number) of each row read
     stale: np.ndarray  # SheetIndex rows with computed values but no data any more
 
 
@@ -118,12 +118,18 @@ class WorkbookFile:
             headers=headers,
             date1904=self.book.date1904,
         )
+        stale = np.zeros(len(index.row_num), dtype=bool)
         computed_left = np.zeros(len(index.row_num), dtype=bool)
         for key in write_keys:
             cells = index.columns[key_to_col[key]]
             computed_left[cells.row_idx[cells.has_value]] = True
         stale = in_table & ~data_rows & computed_left  # the user cleared the row's data
-        self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos, raw, stale)
+        if write_keys:  # keep what the write needs; free the cells already converted
+            for key, col in key_to_col.items():
+                if key not in write_keys:
+                    del index.columns[col]
+            self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos,
+                                               columns.get(spec.key), stale)
         return raw
 
     @staticmethod
@@ -170,7 +176,7 @@ class WorkbookFile:
             raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
         index = read.index
         data_rows = np.flatnonzero(read.row_pos >= 0)
-        found = to_text(read.raw.columns[spec.key])  # the keys as the job saw them
+        found = to_text(read.key_column)  # the keys as the job saw them
         unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
         positions = _positions_of(found, unique, np.asarray(keys, dtype=object))
         stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells

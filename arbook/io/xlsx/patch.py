@@ -10,7 +10,7 @@ import numpy as np
 from arbook.core.cells import ColumnValues
 from arbook.io.xlsx import scan
 from arbook.io.xlsx.package import DeflateStream
-from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
+from arbook.io.xlsx.scan import SheetIndex, col_letters
 from arbook.io.xlsx.sst import SharedStrings, xml_text
 
 
@@ -228,10 +228,3 @@ def splice(xml: bytes, starts: np.ndarray, ends: np.ndarray, bodies: list[bytes]
     pieces[::2] = gaps
     pieces[1::2] = ordered
     return b"".join(pieces)
-
-
-def run_cuts_for(index: SheetIndex, first: int, last: int) -> RunCuts:
-    for run in index.runs:
-        if (run.first_col, run.last_col) == (first, last):
-            return run
-    raise KeyError((first, last))

@@ -279,8 +279,8 @@ def _window_in_worker(lo: int, hi: int) -> _Window:
     return _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
 
 
-_CELL_FIELDS = {"row_idx": np.int64, "style": np.int32, "has_value": bool,
-                "number": np.float64, "shared": np.int64}
+_CELL_FIELDS = {"row_idx": np.int32, "style": np.int32, "has_value": bool,
+                "number": np.float64, "shared": np.int32}
 
 
 @dataclass
@@ -507,7 +507,7 @@ def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, ro
     number = np.full(len(start), np.nan)
     number[numeric] = parse_numbers(a, xml, vstart[numeric], vend[numeric])
     is_shared = (vstart >= 0) & (type_code == TYPE_SHARED)
-    shared = np.full(len(start), -1, dtype=np.int64)
+    shared = np.full(len(start), -1, dtype=np.int32)
     index, digits = parse_uints(a, vstart[is_shared], 10)
     shared[is_shared] = np.where(digits == vend[is_shared] - vstart[is_shared], index, -1)
     as_text = (vstart >= 0) & ~numeric & ~is_shared
@@ -519,8 +519,8 @@ def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, ro
     bounds = [*first.tolist(), len(order)]
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
-    fields = {"row_idx": row_idx, "style": style, "has_value": has_value, "number": number,
-              "shared": shared}
+    fields = {"row_idx": row_idx.astype(np.int32), "style": style, "has_value": has_value,
+              "number": number, "shared": shared}
     ordered = {name: values_of[order] for name, values_of in fields.items()}
     text_by_column: dict[int, dict[int, str]] = {}
     for i, text in texts.items():
