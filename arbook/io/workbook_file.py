@@ -106,11 +106,11 @@ class WorkbookFile:
         n = int(data_rows.sum())
         sst = self.book.shared_strings if any(
             (c.shared >= 0).any() for c in index.columns.values()) else np.zeros(0, object)
-        columns = {
-            key: raw_column(index.columns[col], row_pos, n, sst)
-            for key, col in key_to_col.items()
-            if key not in write_keys
-        }
+        columns = {}
+        for key, col in key_to_col.items():
+            if key not in write_keys:  # convert, and free the located cells as we go
+                cells = index.columns.pop(col) if write_keys else index.columns[col]
+                columns[key] = raw_column(cells, row_pos, n, sst)
         raw = RawTable(
             sheet=info.sheet_name,
             rows=index.row_num[data_rows],
@@ -124,10 +124,7 @@ class WorkbookFile:
             cells = index.columns[key_to_col[key]]
             computed_left[cells.row_idx[cells.has_value]] = True
         stale = in_table & ~data_rows & computed_left  # the user cleared the row's data
-        if write_keys:  # keep what the write needs; free the cells already converted
-            for key, col in key_to_col.items():
-                if key not in write_keys:
-                    del index.columns[col]
+        if write_keys:
             self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos,
                                                columns.get(spec.key), stale)
         return raw
