@@ -116,13 +116,13 @@ def refresh(book: Path, as_of: date | None, strict: bool) -> None:
 
 
 def _print_totals(result: jobs.RefreshResult) -> None:
-    totals = result.totals()
+    totals = result.totals
     lang = result.settings.language
     table = Table(title="Open items by bucket")
     table.add_column("bucket")
     for currency in totals.index:
         table.add_column(str(currency), justify="right")
-    for key in [*result.ageing.bucket_order, "total"]:
+    for key in [*result.bucket_order, "total"]:
         label = "total" if key == "total" else bucket_label(key, lang)
         table.add_row(label, *(f"{totals.loc[c, key] / 100:,.2f}" for c in totals.index))
     console.print(table)

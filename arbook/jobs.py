@@ -72,10 +72,12 @@ class RefreshResult:
     path: Path
     as_of: date
     rows: int
-    ageing: Ageing
     settings: Settings
     problems: list[Problem]
-    written: bool
+    totals: pd.DataFrame  # open cents per currency (rows) and bucket (columns), with "total"
+    open_items: pd.Series  # number of open items per currency
+    bucket_order: list[str]
+    written: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     rows_changed: int = 0  # ledger rows whose computed cells changed
 
@@ -83,8 +85,14 @@ class RefreshResult:
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == Severity.ERROR]
 
-    def totals(self) -> pd.DataFrame:
-        return ageing_summary(self.ageing, ["currency"])
+    @classmethod
+    def of(cls, path: Path, as_of: date, ageing: Ageing, settings: Settings,
+           problems: list[Problem]) -> RefreshResult:
+        """The result; keeps the sums, not the million-row frames behind them."""
+        items = ageing.items
+        open_items = items[items["bucket"].notna()].groupby("currency").size()
+        return cls(path, as_of, len(items), settings, problems,
+                   ageing_summary(ageing, ["currency"]), open_items, ageing.bucket_order)
 
 
 def money_texts(cents: np.ndarray) -> list[str | None]:
@@ -117,9 +125,9 @@ def computed_values(ageing: Ageing, lang: str) -> tuple[np.ndarray, dict[str, Co
 def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None, bool]]]:
     """The totals block on the Start sheet: buckets down, currencies across."""
     words = START[lang]
-    totals = result.totals()
+    totals = result.totals
     currencies = list(totals.index)[: START_BLOCK_WIDTH - 1]
-    order = result.ageing.bucket_order
+    order = result.bucket_order
     overdue_keys = order[3:]
 
     def money(cents: int) -> tuple[str, bool]:
@@ -135,9 +143,7 @@ def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None,
                                             for c in currencies])
     rows.append([(words["overdue"], False)] + [
         money(int(totals.loc[c, overdue_keys].sum())) for c in currencies])
-    items = result.ageing.items
-    open_items = items[items["bucket"].notna()]
-    counts = open_items.groupby("currency").size()
+    counts = result.open_items
     rows.append([(words["items"], False)] + [(str(int(counts.get(c, 0))), True)
                                             for c in currencies])
     rows.append([(words["problems"], False), (str(len(result.problems)), True)])
@@ -191,12 +197,13 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         problems += ageing.problems
         problems = [p.at_file(path.name) for p in problems]
         lap("compute")
-        result = RefreshResult(path, as_of, len(invoices), ageing, settings, problems, False,
-                               timings)
+        result = RefreshResult.of(path, as_of, ageing, settings, problems)
+        result.timings = timings
         if strict and result.errors:
             return result
         step("writing computed columns")
         keys, values = computed_values(ageing, lang)
+        del ageing, invoices, raw  # free the frames before the write needs its memory
         result.rows_changed = book.write_computed(INVOICES, keys, values,
                                                   {"flag": flags_text(["skipped"], lang)})
         lap("write ledger")

@@ -1,8 +1,10 @@
 """The workbook port for a closed .xlsx file: read tables, write arbook's own cells, save safely.
 
-Only three kinds of parts change: the worksheet parts of sheets whose cells arbook writes (and
-there only those cells), the Problems table's range, and ``calcPr`` in workbook.xml (so Excel
-recalculates formulas that depend on computed cells). Everything else is copied byte for byte.
+Only these parts change: the worksheet parts of sheets whose cells arbook writes (and there
+only those cells), the Problems table's range, ``calcPr`` in workbook.xml (so Excel recalculates
+formulas that depend on computed cells), and the shared-string table, to which computed texts
+are appended (created, with its relationship and content type, if the workbook has none).
+Everything else is copied byte for byte.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ class WorkbookFile:
                    keys: tuple[str, ...] | None = None) -> RawTable:
         """Read a table's columns: ``keys`` (default: all known), plus its key column.
 
-        ``write_keys`` are computed columns a later ``write_computed`` will fill; they are
-        located (and their cell styles noted) but not read.
+        ``write_keys`` are computed columns a later ``write_computed`` will fill; their cells
+        are located (with style and current value, to skip unchanged rows) but not returned.
         """
         info = self.book.table(spec.name)
         mapping = spec.header_to_key()
