@@ -242,3 +242,12 @@ def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch, fork
     assert part.crc == zlib.crc32(whole) and part.size == len(whole)
     assert b'<c r="B2" s="1"/><c r="C2" t="inlineStr">' in whole
     assert whole.endswith(b"<x/></worksheet>")
+
+
+@pytest.mark.parametrize("extra", [b"", b"<si><r><t>ri</t></r><r><t>ch</t></r></si>"],
+                         ids=["plain table", "with rich text"])
+def test_shared_strings_plain_and_rich_tables_read_the_same(extra):
+    xml = (b'<sst xmlns="x"><si><t>RE-1</t></si><si><t xml:space="preserve"> K 1 </t></si>'
+           b"<si><t>a &amp; b</t></si><si><t>line_x000D_</t></si>" + extra + b"</sst>")
+    expected = ["RE-1", " K 1 ", "a & b", "line\r"] + (["rich"] if extra else [])
+    assert parse_shared_strings(xml).tolist() == expected

@@ -33,18 +33,33 @@ def decode_xml_text(raw: bytes) -> str:
 
 
 def parse_shared_strings(xml: bytes) -> np.ndarray:
-    """All strings of sharedStrings.xml as an object array (rich text flattened)."""
-    out = []
-    for simple, rich in _SIMPLE.findall(xml.decode("utf-8")):
-        if rich:
-            rich = _PHONETIC_STR.sub("", rich)
-            out.append("".join(_RUN_TEXT_STR.findall(rich)))  # unescaped below, once
-        else:
-            out.append(simple)
+    """All strings of sharedStrings.xml as an object array (rich text flattened).
+
+    Most entries are ``<si><t>text</t></si>``: those are cut out by slicing; only the others
+    (rich text, phonetic runs, empty entries) go through the regular expressions.
+    """
+    text = xml.decode("utf-8")
+    start = text.find("<si")
+    if start == -1:
+        return np.zeros(0, dtype=object)
+    body = text[start : text.rfind("</sst>") if "</sst>" in text else len(text)]
+    body = body.replace('<t xml:space="preserve">', "<t>")
+    plain = body.startswith("<si><t>") and body.endswith("</t></si>") and not any(
+        mark in body for mark in ("<r>", "<r ", "<rPh", "<si/>", "<t/>", "<t ", "<phonetic"))
+    if plain:  # one split in C; entries cannot contain '<', so the separator is unambiguous
+        out = body[len("<si><t>") : -len("</t></si>")].split("</t></si><si><t>")
+    else:  # rich text, phonetic runs, empty entries: done properly
+        out = []
+        for simple, rich in _SIMPLE.findall(body):
+            if rich:
+                rich = _PHONETIC_STR.sub("", rich)
+                out.append("".join(_RUN_TEXT_STR.findall(rich)))  # unescaped below, once
+            else:
+                out.append(simple)
     strings = np.array(out, dtype=object)
-    needs = [i for i, text in enumerate(out) if "&" in text or "_x" in text]
-    for i in needs:
-        strings[i] = _unescape(out[i])
+    if "&" in body or "_x" in body:
+        for i in [i for i, t in enumerate(out) if "&" in t or "_x" in t]:
+            strings[i] = _unescape(out[i])
     return strings
 
 
