@@ -222,10 +222,16 @@ def _start_sheet(ws, lang: str) -> None:
         for code in CURRENCIES:
             ws.conditional_formatting.add(cells, _currency_rule(
                 f'AND({letter}${START_BLOCK_TOP}="{code}",{not_counts})', code))
+        counts = DifferentialStyle(numFmt=NumberFormat(numFmtId=1, formatCode="0"))
+        ws.conditional_formatting.add(cells, Rule(type="expression", dxf=counts,
+                                                  formula=[f"NOT(AND({not_counts}))"]))
     ws.column_dimensions["A"].width = 34
     for c in range(2, START_BLOCK_WIDTH + 1):
         ws.column_dimensions[get_column_letter(c)].width = 16
     ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def build_workbook(path: Path, lang: str, sample=None) -> None:
