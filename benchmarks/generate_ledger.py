@@ -32,6 +32,7 @@ import numpy as np
 
 from arbook import jobs
 from arbook.core.schema import CUSTOMERS, INVOICES, TableSpec
+from arbook.io.xlsx.scan import col_letters
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 AS_OF = date(2026, 11, 26)
@@ -137,14 +138,6 @@ def find_tables(files: dict[str, bytes]) -> dict[str, TablePart]:
             out[root.get("name", "")] = TablePart(
                 sheet.get("name", ""), sheet_part, table_part, root.get("ref", ""), headers)
     return out
-
-
-def _col_letters(index: int) -> str:
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _column_styles(sheet_rows: bytes, header_row: bytes) -> dict[str, int | None]:
@@ -322,10 +315,10 @@ def _cells(letters: str, style: int | None, shared: bool, rows: list[int],
 
 def render_rows(ledger: Ledger, tpl: Template, first_row: int) -> Iterator[bytes]:
     """The generated ``<row>`` elements, a chunk of rows at a time."""
-    letter = {c.key: _col_letters(i + 1) for i, c in enumerate(INVOICES.columns)}
+    letter = {c.key: col_letters(i + 1) for i, c in enumerate(INVOICES.columns)}
     by_header = _header_keys(INVOICES)
     for i, header in enumerate(tpl.invoices.headers):  # the template's order wins
-        letter[by_header[header]] = _col_letters(i + 1)
+        letter[by_header[header]] = col_letters(i + 1)
     width = len(tpl.invoices.headers)
     # (key, array, shared string?, money?) in column order
     columns = [
@@ -412,7 +405,7 @@ def generate(path: Path, n: int, seed: int = 1) -> Path:
         ledger.invoice_no, ledger.customer, ledger.currency, ledger.reference, ledger.disputed,
         ledger.reason, ledger.owner, ledger.note))) + header_row.count(b't="s"')
     last_row = first_row + n - 1
-    ref = f"{tpl.invoices.ref.split(':')[0]}:{_col_letters(width)}{last_row}"
+    ref = f"{tpl.invoices.ref.split(':')[0]}:{col_letters(width)}{last_row}"
     files = {info.filename: data for info, data in tpl.members}
     changed = _with_shared_strings(files)
     table_xml = _set_ref(files[tpl.invoices.table_part], b"table", ref)
@@ -462,7 +455,7 @@ def check_ledger(path: Path, n: int) -> None:
             last = row
     if count != n:
         raise AssertionError(f"{path.name}: calamine sees {count} data rows, expected {n}")
-    expected_ref = f"A1:{_col_letters(len(table.headers))}{n + 1}"
+    expected_ref = f"A1:{col_letters(len(table.headers))}{n + 1}"
     if table.ref != expected_ref:
         raise AssertionError(f"{path.name}: table ref {table.ref} != {expected_ref}")
     if not (isinstance(first[2], date) and isinstance(first[5], float)):

@@ -57,6 +57,15 @@ def raw_entries(path: Path) -> dict[str, Raw]:
     return out
 
 
+def part_before_after(refreshed: tuple[Path, dict, bytes], tmp_path: Path,
+                      part: str) -> tuple[bytes, bytes]:
+    """One part's content in the original book and in the refreshed one."""
+    path, _info, before = refreshed
+    original = tmp_path / "original.xlsx"
+    original.write_bytes(before)
+    return read_members(original)[part], read_members(path)[part]
+
+
 def split_sheet(xml: bytes) -> tuple[bytes, bytes, bytes]:
     """(XML before the sheetData content, the content, XML after it)."""
     start = xml.index(b">", xml.index(b"<sheetData")) + 1
@@ -194,11 +203,7 @@ def test_parts_arbook_does_not_own_are_copied_as_stored(
 
 def test_workbook_xml_differs_only_by_full_calc_on_load(
         refreshed: tuple[Path, dict, bytes], tmp_path: Path) -> None:
-    path, _info, before = refreshed
-    original = tmp_path / "original.xlsx"
-    original.write_bytes(before)
-    old = read_members(original)["xl/workbook.xml"]
-    new = read_members(path)["xl/workbook.xml"]
+    old, new = part_before_after(refreshed, tmp_path, "xl/workbook.xml")
     assert new.count(b'fullCalcOnLoad="1"') == 1
     assert re.search(rb'<calcPr\b[^>]*\sfullCalcOnLoad="1"', new)
     assert new.replace(b' fullCalcOnLoad="1"', b"") == old
@@ -206,11 +211,8 @@ def test_workbook_xml_differs_only_by_full_calc_on_load(
 
 def test_invoices_sheet_changes_only_computed_cells(
         refreshed: tuple[Path, dict, bytes], tmp_path: Path) -> None:
-    path, info, before = refreshed
-    original = tmp_path / "original.xlsx"
-    original.write_bytes(before)
-    old = read_members(original)[info["invoices_part"]]
-    new = read_members(path)[info["invoices_part"]]
+    info = refreshed[1]
+    old, new = part_before_after(refreshed, tmp_path, info["invoices_part"])
     assert split_sheet(new)[0] == split_sheet(old)[0]
     assert split_sheet(new)[2] == split_sheet(old)[2]
     assert row_tags(new) == row_tags(old)
@@ -232,11 +234,8 @@ def test_invoices_sheet_changes_only_computed_cells(
 
 def test_start_sheet_changes_only_the_stamp_and_totals_block(
         refreshed: tuple[Path, dict, bytes], tmp_path: Path) -> None:
-    path, info, before = refreshed
-    original = tmp_path / "original.xlsx"
-    original.write_bytes(before)
-    old = read_members(original)[info["start_part"]]
-    new = read_members(path)[info["start_part"]]
+    info = refreshed[1]
+    old, new = part_before_after(refreshed, tmp_path, info["start_part"])
     assert split_sheet(new)[0] == split_sheet(old)[0]
     assert split_sheet(new)[2] == split_sheet(old)[2]  # the logo's <drawing> among them
 

@@ -86,7 +86,6 @@ class SheetIndex:
     row_num: np.ndarray  # sheet row number per <row> element, in document order
     row_open: np.ndarray  # offset of '<row'
     row_close: np.ndarray  # offset of '</row>', or -1 for an empty '<row .../>'
-    row_tag_end: np.ndarray  # offset just after the '<row ...>' start tag
     sheetdata_end: int  # offset of '</sheetData>' (or of '<sheetData/>')
     columns: dict[int, ColumnCells]
     runs: list[RunCuts]
@@ -214,7 +213,7 @@ def scan_sheet(
     head_end = xml.find(b">", data_open)
     if xml[head_end - 1 : head_end] == b"/":
         return SheetIndex(
-            xml, *(np.zeros(0, dtype=np.int64) for _ in range(4)), data_open,
+            xml, *(np.zeros(0, dtype=np.int64) for _ in range(3)), data_open,
             {c: _empty_cells() for c in read_cols},
             [RunCuts(f, last, np.zeros(0, np.int64), np.zeros(0, np.int64))
              for f, last in write_runs],
@@ -247,10 +246,10 @@ def scan_sheet(
     row_base = 0
     for window in windows:
         for c, part in window.columns.items():
-            for j in range(len(part.row_idx)):
-                fields = {name: getattr(part, name)[j] for name in _CELL_FIELDS}
-                fields["row_idx"] = fields["row_idx"] + row_base
-                columns[c].add(fields, part.texts if j == 0 else {})
+            part.finish()  # one window's cells of this column, with texts keyed to them
+            fields = {name: getattr(part, name) for name in _CELL_FIELDS}
+            fields["row_idx"] = fields["row_idx"] + row_base
+            columns[c].add(fields, part.texts)
         row_base += len(window.num)
     for cells_of in columns.values():
         cells_of.finish()
@@ -261,7 +260,7 @@ def scan_sheet(
     ]
     return SheetIndex(
         xml, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
-        _cat([w.close for w in windows]), _cat([w.tag for w in windows]), data_close, columns,
+        _cat([w.close for w in windows]), data_close, columns,
         runs,
     )
 
@@ -288,7 +287,6 @@ class _Window:
     num: np.ndarray
     open: np.ndarray
     close: np.ndarray
-    tag: np.ndarray
     columns: dict[int, ColumnCells]
     run_starts: list[np.ndarray]
     run_ends: list[np.ndarray]
@@ -300,7 +298,7 @@ def _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row) -> _Wi
     columns = {int(c): ColumnCells() for c in wanted}
     lt = np.flatnonzero(a[lo:hi] == LT) + lo
     if len(lt) == 0:
-        return _Window(empty, empty, empty, empty, columns, [empty for _ in write_runs],
+        return _Window(empty, empty, empty, columns, [empty for _ in write_runs],
                        [empty for _ in write_runs])
     n1 = a[np.minimum(lt + 1, len(a) - 1)]
     n2 = a[np.minimum(lt + 2, len(a) - 1)]
@@ -355,7 +353,7 @@ def _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row) -> _Wi
     else:
         run_starts = [close.copy() for _ in write_runs]
         run_ends = [close.copy() for _ in write_runs]
-    return _Window(num, rows, close, gt_after + 1, columns, run_starts, run_ends)
+    return _Window(num, rows, close, columns, run_starts, run_ends)
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
