@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,7 @@ from arbook.io.xlsx.sst import SharedStrings
 from arbook.io.xlsx.values import raw_column
 
 MAX_PROBLEM_ROWS = 10_000
+CellValue = str | int | Decimal | date | None
 
 
 @dataclass
@@ -257,32 +260,43 @@ class WorkbookFile:
 
     def write_problems(self, problems: list[Problem], lang: str) -> None:
         """Replace the Problems table's rows (arbook owns that sheet) and resize the table."""
-        info = self.book.table(PROBLEMS.name)
-        xml = self.package.read(info.sheet_part)
-        first_col, header_row, last_col, _ = info.bounds
         shown = problems[:MAX_PROBLEM_ROWS]
-        lines = [[p.severity.value, p.file, p.sheet, p.row, p.column, p.message] for p in shown]
+        lines: list[list[CellValue]] = [
+            [p.severity.value, p.file, p.sheet, p.row, p.column, p.message] for p in shown]
         if len(problems) > MAX_PROBLEM_ROWS:
             more = len(problems) - MAX_PROBLEM_ROWS
             lines.append(["", "", "", None, "", f"... and {more} more (see the command output)"])
         if not lines:
             lines = [["", "", "", None, "", "keine Probleme" if lang == "de" else "no problems"]]
+        self.write_rows(PROBLEMS, lines)
+
+    def write_rows(self, spec: TableSpec, lines: list[list[CellValue]]) -> None:
+        """Replace all data rows of a table arbook owns (Problems, Reminders) and resize it.
+
+        Each line holds one value per table column, in the table's order: text, a number
+        (int or Decimal), a date (written as a date serial, shown in the column's format) or
+        None. Text is always stored as text, never as a formula. At least one row is kept so
+        the table stays valid.
+        """
+        info = self.book.table(spec.name)
+        xml = self.package.read(info.sheet_part)
+        first_col, header_row, last_col, _ = info.bounds
+        lines = lines or [[None] * (last_col - first_col + 1)]
         index = scan_sheet(xml, set(range(first_col, last_col + 1)), [], header_row, header_row)
         lookup = index.row_lookup()
-        styles = {}
+        styles = column_styles(xml)
         if info.first_data_row in lookup:
             probe = np.array([lookup[info.first_data_row]])
             for col in range(first_col, last_col + 1):
-                styles[col] = int(_styles_for(index, col, probe)[0])
+                styles[col] = int(_styles_for(index, col, probe, styles)[0])
         body = []
         for i, line in enumerate(lines):
             r = info.first_data_row + i
             cells = []
             for j, value in enumerate(line):
                 col = first_col + j
-                text = None if value in ("", None) else str(value)
-                cells.append(single_cell(col, r, text, isinstance(value, int),
-                                         styles.get(col, -1)))
+                text, numeric = _cell_text(value, self.book.date1904)
+                cells.append(single_cell(col, r, text, numeric, styles.get(col, -1)))
             body.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
         header_idx = lookup.get(header_row)
         start = (int(index.row_close[header_idx]) + len(b"</row>")
@@ -350,6 +364,20 @@ class WorkbookFile:
         if not self.package.changed():
             return
         replace_atomically(self.path, self.package.write_to)
+
+
+def _cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
+    """A value as cell text and whether it is a number (dates become serials)."""
+    if value is None or value == "":
+        return None, False
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE"), False
+    if isinstance(value, int | Decimal):
+        return str(value), True
+    if isinstance(value, date):
+        epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+        return str((value - epoch).days), True
+    return str(value), False
 
 
 def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,

@@ -1,0 +1,227 @@
+"""The journal: a SQLite file beside the workbook that records every action before it happens.
+
+DESIGN decision 4. A reminder is written here as *intended* (and committed) before its draft is
+written or its email sent, then marked *drafted*, *sent* or *failed*. The workbook's Reminders
+sheet is only a view of this table, rewritten from it on every run, so a crash between sending
+and saving the workbook loses nothing: the next run writes what the journal holds.
+
+Never twice: each reminder has an idempotency key (customer, stage, the set of invoices, day).
+A second run on the same day finds the key and does nothing. An *intended* record left behind by
+a run that died (between the send and the mark) is not retried but turned into *uncertain*: the
+email may have gone out, so arbook reports it and counts it as issued rather than risk a second
+send. Only *failed* reminders (the server refused them) are tried again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from arbook.core.problems import ArbookError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reminders (
+    id            INTEGER PRIMARY KEY,
+    key           TEXT NOT NULL UNIQUE,
+    run_id        TEXT NOT NULL,
+    day           TEXT NOT NULL,          -- the as-of date of the decision (ISO)
+    customer_id   TEXT NOT NULL,
+    stage_no      INTEGER NOT NULL,
+    stage_name    TEXT NOT NULL,
+    invoice_nos   TEXT NOT NULL,          -- JSON list, sorted
+    totals        TEXT NOT NULL,          -- JSON {currency: open cents}
+    interest      TEXT NOT NULL,          -- JSON {currency: cents}
+    fees          TEXT NOT NULL,          -- JSON {currency: cents}
+    channel       TEXT NOT NULL,          -- 'draft' or 'email'
+    state         TEXT NOT NULL,
+    recipients    TEXT NOT NULL DEFAULT '',
+    message_id    TEXT NOT NULL DEFAULT '',
+    path          TEXT NOT NULL DEFAULT '',
+    error         TEXT NOT NULL DEFAULT '',
+    created       TEXT NOT NULL,
+    updated       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reminders_customer ON reminders (customer_id, day);
+"""
+
+
+class State(StrEnum):
+    INTENDED = "intended"  # recorded; nothing written or sent yet (or the run died)
+    DRAFTED = "drafted"  # .eml written to the outbox for a person to send
+    SENT = "sent"  # accepted by the SMTP server
+    FAILED = "failed"  # the server refused it, or the draft could not be written: retried
+    UNCERTAIN = "uncertain"  # an earlier run died between intent and result: never retried
+
+
+# States after which the reminder counts as issued to the customer (the stage advances).
+ISSUED = (State.DRAFTED, State.SENT, State.UNCERTAIN)
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    id: int
+    key: str
+    day: date
+    customer_id: str
+    stage_no: int
+    stage_name: str
+    invoice_nos: tuple[str, ...]
+    totals: dict[str, int]
+    interest: dict[str, int]
+    fees: dict[str, int]
+    channel: str
+    state: State
+    recipients: str = ""
+    message_id: str = ""
+    path: str = ""
+    error: str = ""
+
+    @property
+    def issued(self) -> bool:
+        return self.state in ISSUED
+
+
+def reminder_key(customer_id: str, stage_no: int, invoice_nos: Iterable[str], day: date) -> str:
+    """The idempotency key: the same customer, stage, invoices and day give the same key."""
+    text = json.dumps([str(customer_id), int(stage_no), sorted(map(str, invoice_nos)),
+                       day.isoformat()], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def journal_path(book: Path) -> Path:
+    """Where a workbook's journal lives: ``Offene-Posten.xlsx`` -> ``Offene-Posten.arbook.db``."""
+    book = Path(book)
+    return book.with_name(f"{book.stem}.arbook.db")
+
+
+class Journal:
+    """The journal of one workbook. Every change is committed before the call returns."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.run_id = uuid.uuid4().hex
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise ArbookError(
+                    f"{self.path.name} was written by a newer arbook (journal version {version}); "
+                    "update arbook with 'pip install -U arbook'.")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise ArbookError(
+                f"{self.path}: the journal cannot be opened ({exc}). It is not a SQLite file or "
+                "it is damaged; restore it from a backup (never delete it: it is what stops a "
+                "reminder from going out twice).") from exc
+
+    @classmethod
+    def for_book(cls, book: Path) -> Journal:
+        return cls(journal_path(book))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reminders -------------------------------------------------------------------------
+
+    def reconcile(self) -> list[ReminderRecord]:
+        """Turn intents left by an earlier, interrupted run into *uncertain*; return them."""
+        rows = self._select("WHERE state = ? AND run_id != ?", (State.INTENDED, self.run_id))
+        if rows:
+            self._db.execute(
+                "UPDATE reminders SET state = ?, updated = ?, error = ? "
+                "WHERE state = ? AND run_id != ?",
+                (State.UNCERTAIN, _now(), "the run that sent this stopped before it finished; "
+                 "check the sent folder of the mailbox", State.INTENDED, self.run_id))
+        return [_replace_state(r, State.UNCERTAIN) for r in rows]
+
+    def find(self, key: str) -> ReminderRecord | None:
+        rows = self._select("WHERE key = ?", (key,))
+        return rows[0] if rows else None
+
+    def intend(self, *, day: date, customer_id: str, stage_no: int, stage_name: str,
+               invoice_nos: Iterable[str], totals: dict[str, int], interest: dict[str, int],
+               fees: dict[str, int], channel: str, recipients: str = "") -> ReminderRecord | None:
+        """Record a reminder as intended; None if the same reminder is already on record.
+
+        A *failed* record with the same key is taken over (tried again); any other state means
+        the reminder was handled already and must not be repeated.
+        """
+        numbers = sorted(map(str, invoice_nos))
+        key = reminder_key(customer_id, stage_no, numbers, day)
+        existing = self.find(key)
+        now = _now()
+        values = (self.run_id, day.isoformat(), str(customer_id), int(stage_no), stage_name,
+                  json.dumps(numbers, ensure_ascii=False), json.dumps(totals),
+                  json.dumps(interest), json.dumps(fees), channel, State.INTENDED, recipients)
+        if existing is None:
+            self._db.execute(
+                "INSERT INTO reminders (run_id, day, customer_id, stage_no, stage_name, "
+                "invoice_nos, totals, interest, fees, channel, state, recipients, key, "
+                "created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (*values, key, now, now))
+        elif existing.state == State.FAILED:
+            self._db.execute(
+                "UPDATE reminders SET run_id=?, day=?, customer_id=?, stage_no=?, stage_name=?, "
+                "invoice_nos=?, totals=?, interest=?, fees=?, channel=?, state=?, recipients=?, "
+                "error='', updated=? WHERE key=?", (*values, now, key))
+        else:
+            return None
+        return self.find(key)
+
+    def mark(self, record: ReminderRecord, state: State, *, message_id: str = "",
+             path: str = "", error: str = "") -> ReminderRecord:
+        """Record what happened to an intended reminder (committed at once)."""
+        self._db.execute(
+            "UPDATE reminders SET state=?, message_id=?, path=?, error=?, updated=? WHERE id=?",
+            (state, message_id or record.message_id, path or record.path, error, _now(),
+             record.id))
+        found = self.find(record.key)
+        assert found is not None
+        return found
+
+    def reminders(self, customer_id: str | None = None) -> list[ReminderRecord]:
+        """Every reminder on record, oldest first (optionally of one customer)."""
+        if customer_id is None:
+            return self._select("", ())
+        return self._select("WHERE customer_id = ?", (str(customer_id),))
+
+    def _select(self, where: str, args: tuple) -> list[ReminderRecord]:
+        cursor = self._db.execute(
+            "SELECT id, key, day, customer_id, stage_no, stage_name, invoice_nos, totals, "
+            f"interest, fees, channel, state, recipients, message_id, path, error FROM reminders "
+            f"{where} ORDER BY day, id", args)
+        return [
+            ReminderRecord(
+                id=row[0], key=row[1], day=date.fromisoformat(row[2]), customer_id=row[3],
+                stage_no=row[4], stage_name=row[5], invoice_nos=tuple(json.loads(row[6])),
+                totals=json.loads(row[7]), interest=json.loads(row[8]), fees=json.loads(row[9]),
+                channel=row[10], state=State(row[11]), recipients=row[12], message_id=row[13],
+                path=row[14], error=row[15])
+            for row in cursor.fetchall()
+        ]
+
+
+def _replace_state(record: ReminderRecord, state: State) -> ReminderRecord:
+    return replace(record, state=state)
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
