@@ -167,11 +167,17 @@ REMINDERS = TableSpec(
     columns=(
         Column("date", "Datum", "Date", C, Kind.DATE, 12),
         Column("customer_id", "Kundennr.", "Customer id", C, Kind.TEXT, 11),
-        Column("stage", "Mahnstufe", "Stage", C, Kind.TEXT, 14),
+        Column("name", "Name", "Name", C, Kind.TEXT, 24),
+        Column("stage", "Mahnstufe", "Stage", C, Kind.TEXT, 16),
         Column("invoices", "Rechnungen", "Invoices", C, Kind.TEXT, 30),
-        Column("amount", "Betrag", "Amount", C, Kind.MONEY, 13),
+        Column("currency", "Währung", "Currency", C, Kind.TEXT, 9),
+        Column("amount", "Offen", "Open", C, Kind.MONEY, 13),
+        Column("interest", "Zinsen", "Interest", C, Kind.MONEY, 11),
+        Column("fees", "Gebühren", "Fees", C, Kind.MONEY, 11),
         Column("channel", "Weg", "Channel", C, Kind.TEXT, 10),
-        Column("state", "Stand", "State", C, Kind.TEXT, 10),
+        Column("state", "Stand", "State", C, Kind.TEXT, 12),
+        Column("file", "Datei / Nachricht", "File / message", C, Kind.TEXT, 36),
+        Column("note", "Hinweis", "Note", C, Kind.TEXT, 30),
     ),
 )
 
