@@ -1,0 +1,97 @@
+"""Interest and fees a reminder claims, worked by hand from the published rates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from arbook.core.claims import ClaimItem, claims_for, is_business
+from arbook.core.interest import RateTable
+
+# Basiszinssatz (Deutsche Bundesbank): 2023-01-01 1.62 %, 2023-07-01 3.12 %.
+TABLE = RateTable("Basiszinssatz", ((date(2023, 1, 1), Decimal("1.62")),
+                                    (date(2023, 7, 1), Decimal("3.12"))))
+ECB = RateTable("ECB", ((date(2023, 1, 1), Decimal("2.50")),))
+AS_OF = date(2023, 7, 1)
+
+
+def item(open_cents=1_000_000, due=date(2022, 12, 31), payments=(), first_reminder=None,
+         invoice_date=date(2022, 12, 1), currency="EUR"):
+    return ClaimItem("R1", currency, open_cents, due, invoice_date, payments, first_reminder)
+
+
+def claims(items, business=True, notice=False, variant="de", fee=250, table=TABLE,
+           as_of=AS_OF):
+    return claims_for(items, business=business, consumer_notice=notice, variant=variant,
+                      table=table, stage_fee_cents=fee, fee_currency="EUR", as_of=as_of,
+                      customer_id="K1")
+
+
+@pytest.mark.parametrize("business, notice, interest, flat, stage_fee", [
+    # 10,000.00 from 2023-01-01 to 2023-07-01 (181 days): (1.62 + 9) % -> 526.64
+    (True, False, 52664, 4000, 0),
+    # consumer with the § 286 (3) notice: (1.62 + 5) % -> 328.28, stage fee instead of flat fee
+    (False, True, 32828, 0, 250),
+    # consumer without the notice and no reminder yet: not in default, nothing claimed
+    (False, False, 0, 0, 0),
+])
+def test_interest_and_fees_by_customer_kind(business, notice, interest, flat, stage_fee):
+    result = claims([item()], business=business, notice=notice)
+    (claim,) = result.items
+    assert claim.interest_cents == interest
+    assert claim.flat_fee_cents == flat
+    assert result.stage_fee_cents == stage_fee
+    assert result.interest_by_currency() == ({"EUR": interest} if interest else {})
+
+
+def test_consumer_without_notice_is_in_default_from_the_day_after_the_first_reminder():
+    result = claims([item(first_reminder=date(2023, 3, 31))], business=False)
+    (claim,) = result.items
+    assert claim.default_from == date(2023, 4, 1)
+    # 10,000.00 x 6.62 % x 91 days (2023-04-01 .. 2023-06-30) / 365 = 165.0466 -> 165.05
+    assert claim.interest_cents == 16505
+
+
+def test_a_partial_payment_lowers_the_principal_from_its_date():
+    # open now 7,000.00 after 3,000.00 paid on 2023-04-01; consumer with notice:
+    # 10,000 x 6.62 % x 90 / 365 = 163.2329 plus 7,000 x 6.62 % x 91 / 365 = 115.5326 -> 278.77
+    result = claims([item(open_cents=700_000, payments=[(date(2023, 4, 1), 300_000)])],
+                    business=False, notice=True)
+    assert result.items[0].interest_cents == 27877
+
+
+def test_flat_fee_once_per_invoice_in_euro_and_no_stage_fee_for_businesses():
+    two = [item(), ClaimItem("R2", "CHF", 50_000, date(2023, 6, 1), None)]
+    result = claims(two)
+    assert [c.flat_fee_cents for c in result.items] == [4000, 4000]
+    assert result.fees_by_currency() == {"EUR": 8000}
+
+
+def test_not_yet_in_default_on_the_due_date_itself():
+    result = claims([item(due=date(2023, 7, 1))], as_of=date(2023, 7, 1))
+    assert result.items[0].default_from is None and result.items[0].flat_fee_cents == 0
+
+
+def test_uncovered_half_year_leaves_interest_out_and_names_it():
+    result = claims([item(), item()], as_of=date(2024, 2, 1))
+    assert all(not c.interest_known and c.interest_cents == 0 for c in result.items)
+    assert result.interest_missing
+    (problem,) = result.problems  # reported once, not per item
+    assert "2024-01-01" in problem.message and "K1" in problem.message
+
+
+def test_eu_variant_ecb_plus_eight_for_businesses_none_for_consumers():
+    business = claims([item(due=date(2022, 12, 31))], variant="eu", table=ECB)
+    # 10,000 x (2.50 + 8) % x 181 / 365 = 520.68
+    assert business.items[0].interest_cents == 52068 and business.margin == "8"
+    consumer = claims([item()], business=False, notice=True, variant="eu", table=ECB)
+    assert consumer.items[0].interest_cents == 0 and consumer.margin == ""
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Unternehmen", True), ("Business", True), (" business ", True), ("Verbraucher", False),
+    ("Consumer", False), ("", False), (None, False)])
+def test_customer_kind_from_the_sheet(text, expected):
+    assert is_business(text) is expected
