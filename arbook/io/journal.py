@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS reminders (
     stage_no      INTEGER NOT NULL,
     stage_name    TEXT NOT NULL,
     invoice_nos   TEXT NOT NULL,          -- JSON list, sorted
+    item_stages   TEXT NOT NULL,          -- JSON {invoice no: its stage in this reminder}
     totals        TEXT NOT NULL,          -- JSON {currency: open cents}
     interest      TEXT NOT NULL,          -- JSON {currency: cents}
     fees          TEXT NOT NULL,          -- JSON {currency: cents}
@@ -75,6 +76,7 @@ class ReminderRecord:
     stage_no: int
     stage_name: str
     invoice_nos: tuple[str, ...]
+    item_stages: dict[str, int]
     totals: dict[str, int]
     interest: dict[str, int]
     fees: dict[str, int]
@@ -158,7 +160,8 @@ class Journal:
 
     def intend(self, *, day: date, customer_id: str, stage_no: int, stage_name: str,
                invoice_nos: Iterable[str], totals: dict[str, int], interest: dict[str, int],
-               fees: dict[str, int], channel: str, recipients: str = "") -> ReminderRecord | None:
+               fees: dict[str, int], channel: str, recipients: str = "",
+               item_stages: dict[str, int] | None = None) -> ReminderRecord | None:
         """Record a reminder as intended; None if the same reminder is already on record.
 
         A *failed* record with the same key is taken over (tried again); any other state means
@@ -169,18 +172,20 @@ class Journal:
         existing = self.find(key)
         now = _now()
         values = (self.run_id, day.isoformat(), str(customer_id), int(stage_no), stage_name,
-                  json.dumps(numbers, ensure_ascii=False), json.dumps(totals),
+                  json.dumps(numbers, ensure_ascii=False),
+                  json.dumps(item_stages or {n: int(stage_no) for n in numbers},
+                             ensure_ascii=False), json.dumps(totals),
                   json.dumps(interest), json.dumps(fees), channel, State.INTENDED, recipients)
         if existing is None:
             self._db.execute(
                 "INSERT INTO reminders (run_id, day, customer_id, stage_no, stage_name, "
-                "invoice_nos, totals, interest, fees, channel, state, recipients, key, "
-                "created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "invoice_nos, item_stages, totals, interest, fees, channel, state, recipients, "
+                "key, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (*values, key, now, now))
         elif existing.state == State.FAILED:
             self._db.execute(
                 "UPDATE reminders SET run_id=?, day=?, customer_id=?, stage_no=?, stage_name=?, "
-                "invoice_nos=?, totals=?, interest=?, fees=?, channel=?, state=?, recipients=?, "
+                "invoice_nos=?, item_stages=?, totals=?, interest=?, fees=?, channel=?, state=?, recipients=?, "
                 "error='', updated=? WHERE key=?", (*values, now, key))
         else:
             return None
@@ -206,7 +211,8 @@ class Journal:
     def _select(self, where: str, args: tuple) -> list[ReminderRecord]:
         cursor = self._db.execute(
             "SELECT id, key, day, customer_id, stage_no, stage_name, invoice_nos, totals, "
-            f"interest, fees, channel, state, recipients, message_id, path, error FROM reminders "
+            "interest, fees, channel, state, recipients, message_id, path, error, item_stages "
+            "FROM reminders "
             f"{where} ORDER BY day, id", args)
         return [
             ReminderRecord(
@@ -214,7 +220,7 @@ class Journal:
                 stage_no=row[4], stage_name=row[5], invoice_nos=tuple(json.loads(row[6])),
                 totals=json.loads(row[7]), interest=json.loads(row[8]), fees=json.loads(row[9]),
                 channel=row[10], state=State(row[11]), recipients=row[12], message_id=row[13],
-                path=row[14], error=row[15])
+                path=row[14], error=row[15], item_stages=json.loads(row[16]))
             for row in cursor.fetchall()
         ]
 
