@@ -185,8 +185,8 @@ class Journal:
         elif existing.state == State.FAILED:
             self._db.execute(
                 "UPDATE reminders SET run_id=?, day=?, customer_id=?, stage_no=?, stage_name=?, "
-                "invoice_nos=?, item_stages=?, totals=?, interest=?, fees=?, channel=?, state=?, recipients=?, "
-                "error='', updated=? WHERE key=?", (*values, now, key))
+                "invoice_nos=?, item_stages=?, totals=?, interest=?, fees=?, channel=?, "
+                "state=?, recipients=?, error='', updated=? WHERE key=?", (*values, now, key))
         else:
             return None
         return self.find(key)
