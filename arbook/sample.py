@@ -38,6 +38,23 @@ class SampleData:
     invoices: list[dict]
     payments: list[dict]
     contacts: list[dict]
+    settings: dict[str, str]  # Settings sheet values for the demo (example.com addresses)
+
+
+SAMPLE_SETTINGS = {
+    "company_name": "Beispiel Handels GmbH",
+    "sender_email": "forderungen@example.com",
+    "sender_name": "Beispiel Handels GmbH – Buchhaltung",
+    "reply_to": "buchhaltung@example.com",
+    "company_address": "Musterstraße 1, 12345 Musterstadt",
+    "company_phone": "+49 30 1234567-0",
+    "iban": "DE02120300000000202051",
+    "bic": "BYLADEM1001",
+    "bank_name": "Deutsche Kreditbank Berlin",
+    "management_email": "geschaeftsfuehrung@example.com",
+    "smtp_host": "smtp.example.com",
+    "smtp_user": "forderungen@example.com",
+}
 
 
 def _slug(name: str) -> str:
@@ -71,6 +88,9 @@ def make_sample(n_invoices: int, seed: int, today: date) -> SampleData:
             "skonto_days": 10 if i % 4 == 0 else None,
             "dunning_block": i == 7,
             "escalation_contact": "" if consumer else f"geschaeftsfuehrung@{_slug(name)}.example",
+            # consumers: only some invoices carried the §286 (3) notice
+            "consumer_notice": (i % 12 == 5) if consumer else None,
+            "dunning_schedule": "10, 20, 30, 40" if i == 2 else None,
             "currency": "CHF" if swiss else "EUR",
         })
     invoices, payments, contacts = [], [], []
@@ -140,4 +160,4 @@ def make_sample(n_invoices: int, seed: int, today: date) -> SampleData:
                 "credit_for": row["invoice_no"] if i % 2 else None,
                 "reference": "Gutschrift Preisnachlass",
             })
-    return SampleData(customers, invoices, payments, contacts)
+    return SampleData(customers, invoices, payments, contacts, dict(SAMPLE_SETTINGS))

@@ -126,6 +126,9 @@ CUSTOMERS = TableSpec(
         Column("skonto_days", "Skonto-Tage", "Discount days", U, Kind.INT, 10),
         Column("dunning_block", "Mahnsperre", "Dunning block", U, Kind.BOOL, 11),
         Column("escalation_contact", "Eskalation an", "Escalation contact", U, Kind.TEXT, 24),
+        Column("consumer_notice", "§286-Hinweis auf Rechnung", "§286 notice on invoice", U,
+               Kind.BOOL, 13),
+        Column("dunning_schedule", "Eigener Mahnplan", "Own schedule", U, Kind.TEXT, 16),
     ),
 )
 
@@ -193,6 +196,29 @@ SETTINGS = TableSpec(
     ),
 )
 
+# The dunning policy: one row per stage, on the Settings sheet beside tblSettings.
+DUNNING = TableSpec(
+    name="tblDunning",
+    sheet_de="Einstellungen",
+    sheet_en="Settings",
+    key="stage",
+    columns=(
+        Column("stage", "Stufe", "Stage", U, Kind.INT, 7),
+        Column("name", "Bezeichnung", "Name", U, Kind.TEXT, 20),
+        Column("days_after_due", "Tage nach Fälligkeit", "Days after due date", U, Kind.INT, 11),
+        Column("min_days_since_last", "Mindestabstand (Tage)", "Min. days since last reminder",
+               U, Kind.INT, 12),
+        Column("min_amount", "Mindestbetrag", "Minimum amount", U, Kind.MONEY, 12),
+        Column("fee", "Gebühr", "Fee", U, Kind.MONEY, 10),
+        Column("deadline_days", "Zahlungsfrist (Tage)", "Payment deadline (days)", U, Kind.INT,
+               11),
+        Column("tone", "Ton", "Tone", U, Kind.TEXT, 11),
+        Column("template", "Vorlage", "Template", U, Kind.TEXT, 11),
+    ),
+)
+# Where tblDunning starts on the Settings sheet: right of tblSettings, one empty column between.
+DUNNING_FIRST_COLUMN = len(SETTINGS.columns) + 2
+
 PROBLEMS = TableSpec(
     name="tblProblems",
     sheet_de="Probleme",
@@ -214,6 +240,7 @@ TABLES: tuple[TableSpec, ...] = (
     PAYMENTS,
     REMINDERS,
     SETTINGS,
+    DUNNING,  # shares the Settings sheet
     PROBLEMS,
 )
 
@@ -228,3 +255,9 @@ CONTACT_TYPES = {
     "en": ("Call", "Email", "Letter", "Promise to pay", "Dispute", "Visit"),
 }
 LANGUAGES = ("de", "en")
+# Dunning tones: key -> the word shown in the dropdown, per language.
+TONES = {
+    "de": {"friendly": "freundlich", "firm": "bestimmt", "final": "letztmalig"},
+    "en": {"friendly": "friendly", "firm": "firm", "final": "final"},
+}
+TEMPLATE_KINDS = ("reminder", "dunning1", "dunning2", "final")

@@ -15,6 +15,8 @@ class Settings:
     bucket_edges: tuple[int, ...] = DEFAULT_BUCKET_EDGES
     company_name: str = ""
     home_currency: str = "EUR"
+    escalation_after_days: int = 14
+    interest_variant: str = "de"
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -28,7 +30,48 @@ SETTING_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "company_name": ("", "Ihr Firmenname (für Mahnungen)", "Your company name (for reminders)"),
     "home_currency": ("EUR", "Hauswährung", "Home currency"),
+    # What the reminder job needs: sender, bank details, interest variant, delivery.
+    "sender_email": ("", "Absenderadresse der Mahnungen", "Sender address of reminders"),
+    "sender_name": ("", "Absendername", "Sender name"),
+    "reply_to": ("", "Antwortadresse (Reply-To), leer = Absender",
+                 "Reply-to address, empty = sender"),
+    "company_address": ("", "Ihre Anschrift (Briefkopf)", "Your postal address (letterhead)"),
+    "company_phone": ("", "Telefon für Rückfragen", "Phone number for questions"),
+    "iban": ("", "IBAN für Zahlungen", "IBAN for payments"),
+    "bic": ("", "BIC", "BIC"),
+    "bank_name": ("", "Name der Bank", "Bank name"),
+    "management_email": ("", "E-Mail der Geschäftsführung (Eskalationsliste)",
+                         "Management email (escalation list)"),
+    "interest_variant": (
+        "de",
+        "Verzugszinsen: de = §288 BGB (Basiszinssatz + 5/9 Punkte), eu = EZB-Satz + 8 Punkte",
+        "Default interest: de = §288 BGB (base rate + 5/9 points), eu = ECB rate + 8 points",
+    ),
+    "smtp_host": ("", "SMTP-Server zum Versenden (leer = nur Entwürfe)",
+                  "SMTP server for sending (empty = drafts only)"),
+    "smtp_port": ("587", "SMTP-Port (587 für starttls, 465 für ssl)",
+                  "SMTP port (587 for starttls, 465 for ssl)"),
+    "smtp_security": ("starttls", "Verschlüsselung: starttls oder ssl",
+                      "Encryption: starttls or ssl"),
+    "smtp_user": (
+        "",
+        "SMTP-Benutzer. Das Passwort steht nie hier: es kommt aus der Umgebungsvariable "
+        "ARBOOK_SMTP_PASSWORD oder dem Schlüsselbund des Betriebssystems",
+        "SMTP user. The password is never stored here: it comes from the environment variable "
+        "ARBOOK_SMTP_PASSWORD or the OS keyring",
+    ),
+    "outbox_folder": ("outbox", "Ordner für E-Mail-Entwürfe (.eml), neben dem Arbeitsbuch",
+                      "Folder for email drafts (.eml), next to the workbook"),
+    "escalation_after_days": (
+        "14",
+        "Tage nach Ablauf der Frist der letzten Mahnung bis zur Eskalationsliste "
+        "(gerichtliches Mahnverfahren / Inkasso)",
+        "Days after the final reminder's deadline until the escalation list "
+        "(court dunning / collection)",
+    ),
 }
+INTEREST_VARIANTS = ("de", "eu")
+SMTP_SECURITY = ("starttls", "ssl")
 
 
 def parse_bucket_edges(text: str) -> tuple[int, ...] | None:
@@ -65,16 +108,40 @@ def settings_from_pairs(
             )
         else:
             edges = parsed
+    def check(key: str, ok, expected: str) -> str:
+        """The value of ``key`` if ``ok(value)``, else a warning and the default."""
+        default = SETTING_ROWS[key][0]
+        if key not in pairs or not pairs[key][0].strip():
+            return default
+        text, row = pairs[key]
+        value = text.strip().lower()
+        if ok(value):
+            return value
+        problems.append(Problem(f"{key} '{text}' must be {expected}; using '{default}'",
+                                sheet=sheet, row=row, column="Value", severity=Severity.WARNING))
+        return default
+
+    def whole(value: str) -> bool:
+        return value.removesuffix(".0").isdigit()
+
+    escalation = check("escalation_after_days", whole, "a whole number of days")
+    variant = check("interest_variant", INTEREST_VARIANTS.__contains__, "de or eu")
+    for key, ok, expected in (("smtp_port", whole, "a port number such as 587"),
+                              ("smtp_security", SMTP_SECURITY.__contains__, "starttls or ssl")):
+        values[key] = check(key, ok, expected)
     language = (values.get("language") or "de").strip().lower()
     if language not in ("de", "en"):
         language = "de"
-    known = {"language", "bucket_edges", "company_name", "home_currency"}
+    known = {"language", "bucket_edges", "company_name", "home_currency",
+             "escalation_after_days", "interest_variant"}
     return (
         Settings(
             language=language,
             bucket_edges=edges,
             company_name=values.get("company_name", "") or "",
             home_currency=(values.get("home_currency") or "EUR").strip().upper(),
+            escalation_after_days=int(float(escalation)),
+            interest_variant=variant,
             extra={k: v for k, v in values.items() if k not in known},
         ),
         problems,

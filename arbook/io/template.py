@@ -18,12 +18,15 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from arbook.core.dunning import default_policy
 from arbook.core.labels import START
 from arbook.core.schema import (
     CONTACT_TYPES,
     CONTACTS,
     CUSTOMER_TYPES,
     CUSTOMERS,
+    DUNNING,
+    DUNNING_FIRST_COLUMN,
     INVOICES,
     LANGUAGES,
     LISTS_SHEET,
@@ -32,6 +35,8 @@ from arbook.core.schema import (
     REMINDERS,
     SETTINGS,
     START_SHEET,
+    TEMPLATE_KINDS,
+    TONES,
     YES_NO,
     Kind,
     Owner,
@@ -71,6 +76,8 @@ def _lists(ws, lang: str) -> dict[str, str]:
         "CustomerTypes": CUSTOMER_TYPES[lang],
         "ContactTypes": CONTACT_TYPES[lang],
         "Languages": LANGUAGES,
+        "Tones": tuple(TONES[lang].values()),
+        "Templates": TEMPLATE_KINDS,
     }
     ranges = {}
     for j, (name, values) in enumerate(sources.items(), start=1):
@@ -85,6 +92,9 @@ def _lists(ws, lang: str) -> dict[str, str]:
 _DROPDOWNS = {
     ("tblInvoices", "disputed"): "YesNo",
     ("tblCustomers", "dunning_block"): "YesNo",
+    ("tblCustomers", "consumer_notice"): "YesNo",
+    ("tblDunning", "tone"): "Tones",
+    ("tblDunning", "template"): "Templates",
     ("tblCustomers", "customer_type"): "CustomerTypes",
     ("tblCustomers", "language"): "Languages",
     ("tblContacts", "contact_type"): "ContactTypes",
@@ -92,34 +102,9 @@ _DROPDOWNS = {
 
 
 def _table_sheet(wb, spec: TableSpec, lang: str, rows: list[dict], lists: dict[str, str]):
+    """A new sheet holding ``spec``'s table at A1, frozen header, printable."""
     ws = wb.create_sheet(spec.sheet(lang))
-    for j, column in enumerate(spec.columns, start=1):
-        cell = ws.cell(row=1, column=j, value=column.label(lang))
-        cell.font = Font(bold=True)
-        cell.fill = OWNER_FILL[column.owner]
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(j)].width = column.width
-    n = max(len(rows), 1)
-    for i, row in enumerate(rows, start=2):
-        for j, column in enumerate(spec.columns, start=1):
-            value = row.get(column.key)
-            if column.kind == Kind.MONEY:
-                cents = row.get(f"{column.key}_cents")
-                value = None if cents is None else cents / 100
-            elif column.kind == Kind.BOOL:
-                value = YES_NO[lang][0] if value else (YES_NO[lang][1] if value is False else None)
-            ws.cell(row=i, column=j, value=value)
-    for j, column in enumerate(spec.columns, start=1):
-        fmt = _number_format(column.kind, lang)
-        if fmt:
-            # the column's own style formats cells added later (by Excel or by a refresh)
-            ws.column_dimensions[get_column_letter(j)].number_format = fmt
-            for i in range(2, n + 2):
-                ws.cell(row=i, column=j).number_format = fmt
-    last = f"{get_column_letter(len(spec.columns))}{n + 1}"
-    table = Table(displayName=spec.name, ref=f"A1:{last}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
-    ws.add_table(table)
+    _table(ws, spec, lang, rows, lists)
     ws.freeze_panes = "B2" if spec is INVOICES else "A2"
     ws.row_dimensions[1].height = 32
     ws.page_setup.orientation = "landscape"
@@ -127,27 +112,62 @@ def _table_sheet(wb, spec: TableSpec, lang: str, rows: list[dict], lists: dict[s
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    return ws
+
+
+def _table(ws, spec: TableSpec, lang: str, rows: list[dict], lists: dict[str, str],
+           first_col: int = 1) -> None:
+    """Write ``spec``'s header, rows, formats and dropdowns with its top-left cell in row 1,
+    column ``first_col`` (tables sharing a sheet stand side by side, never overlapping)."""
+    columns = list(enumerate(spec.columns, start=first_col))
+    for j, column in columns:
+        cell = ws.cell(row=1, column=j, value=column.label(lang))
+        cell.font = Font(bold=True)
+        cell.fill = OWNER_FILL[column.owner]
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = column.width
+    n = max(len(rows), 1)
+    for i, row in enumerate(rows, start=2):
+        for j, column in columns:
+            value = row.get(column.key)
+            if column.kind == Kind.MONEY:
+                cents = row.get(f"{column.key}_cents")
+                value = None if cents is None else cents / 100
+            elif column.kind == Kind.BOOL:
+                value = YES_NO[lang][0] if value else (YES_NO[lang][1] if value is False else None)
+            ws.cell(row=i, column=j, value=value)
+    for j, column in columns:
+        fmt = _number_format(column.kind, lang)
+        if fmt:
+            # the column's own style formats cells added later (by Excel or by a refresh)
+            ws.column_dimensions[get_column_letter(j)].number_format = fmt
+            for i in range(2, n + 2):
+                ws.cell(row=i, column=j).number_format = fmt
+    first = get_column_letter(first_col)
+    last = f"{get_column_letter(first_col + len(spec.columns) - 1)}{n + 1}"
+    table = Table(displayName=spec.name, ref=f"{first}1:{last}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+    ws.add_table(table)
+
+    def validate(key: str, dv: DataValidation) -> None:
+        letter = get_column_letter(first_col + spec.keys().index(key))
+        dv.add(f"{letter}2:{letter}{max(n + 1, 1000)}")
+        ws.add_data_validation(dv)
+
     for (table_name, key), source in _DROPDOWNS.items():
         if table_name == spec.name:
-            j = spec.keys().index(key) + 1
-            letter = get_column_letter(j)
             dv = DataValidation(type="list", formula1=f"={lists[source]}", allow_blank=True,
                                 showErrorMessage=True)
             dv.error = ("Bitte einen Wert aus der Liste wählen." if lang == "de"
                         else "Please pick a value from the list.")
-            dv.add(f"{letter}2:{letter}{max(n + 1, 1000)}")
-            ws.add_data_validation(dv)
+            validate(key, dv)
     for key in spec.keys(Owner.USER):
-        column = spec.column(key)
-        if column.kind == Kind.DATE:
-            letter = get_column_letter(spec.keys().index(key) + 1)
+        if spec.column(key).kind == Kind.DATE:
             dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
                                 allow_blank=True, showErrorMessage=True)
             dv.error = ("Bitte ein Datum eingeben, z. B. 26.11.2026." if lang == "de"
                         else "Please enter a date, e.g. 2026-11-26.")
-            dv.add(f"{letter}2:{letter}{max(n + 1, 1000)}")
-            ws.add_data_validation(dv)
-    return ws
+            validate(key, dv)
 
 
 def _invoice_formatting(ws, lang: str, n: int) -> None:
@@ -234,6 +254,17 @@ def _start_sheet(ws, lang: str) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def _dunning_rows(lang: str) -> list[dict]:
+    """The default policy as table rows, names and tones in the book's language."""
+    return [
+        {"stage": s.number, "name": s.name, "days_after_due": s.days_after_due,
+         "min_days_since_last": s.min_days_since_last, "min_amount_cents": s.min_amount_cents,
+         "fee_cents": s.fee_cents, "deadline_days": s.deadline_days,
+         "tone": TONES[lang][s.tone], "template": s.template}
+        for s in default_policy(lang).stages
+    ]
+
+
 def build_workbook(path: Path, lang: str, sample=None) -> None:
     """Write a new front-end workbook to ``path`` (which must not exist)."""
     wb = Workbook()
@@ -259,12 +290,14 @@ def build_workbook(path: Path, lang: str, sample=None) -> None:
     _invoice_formatting(invoices_ws, lang, len(data[INVOICES.name]))
     for spec in (CUSTOMERS, CONTACTS, PAYMENTS, REMINDERS):
         _table_sheet(wb, spec, lang, data.get(spec.name, []), lists)
+    values = {**(sample.settings if sample is not None else {}), "language": lang}
     settings_rows = [
-        {"setting": key, "value": default if key != "language" else lang,
+        {"setting": key, "value": values.get(key, default),
          "description": de if lang == "de" else en}
         for key, (default, de, en) in SETTING_ROWS.items()
     ]
-    _table_sheet(wb, SETTINGS, lang, settings_rows, lists)
+    settings_ws = _table_sheet(wb, SETTINGS, lang, settings_rows, lists)
+    _table(settings_ws, DUNNING, lang, _dunning_rows(lang), lists, DUNNING_FIRST_COLUMN)
     _table_sheet(wb, PROBLEMS, lang, [], lists)
     wb.move_sheet(lists_ws, offset=len(wb.sheetnames))
     lists_ws.sheet_state = "hidden"
