@@ -219,6 +219,22 @@ DUNNING = TableSpec(
 # Where tblDunning starts on the Settings sheet: right of tblSettings, one empty column between.
 DUNNING_FIRST_COLUMN = len(SETTINGS.columns) + 2
 
+# The rate tables for default interest (§ 288 BGB base rate; ECB rate for the EU variant), one
+# row per half-year, right of tblDunning. Users add each new half-year when it is announced.
+BASE_RATES = TableSpec(
+    name="tblBaseRates",
+    sheet_de="Einstellungen",
+    sheet_en="Settings",
+    key="half_year",
+    columns=(
+        Column("half_year", "Halbjahr ab", "Half-year from", U, Kind.DATE, 12),
+        Column("base_rate", "Basiszinssatz %", "Base rate %", U, Kind.TEXT, 12),
+        Column("ecb_rate", "EZB-Satz %", "ECB rate %", U, Kind.TEXT, 11),
+        Column("source", "Quelle", "Source", U, Kind.TEXT, 40),
+    ),
+)
+BASE_RATES_FIRST_COLUMN = DUNNING_FIRST_COLUMN + len(DUNNING.columns) + 1
+
 PROBLEMS = TableSpec(
     name="tblProblems",
     sheet_de="Probleme",

@@ -21,6 +21,8 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from arbook.core.dunning import default_policy
 from arbook.core.labels import START
 from arbook.core.schema import (
+    BASE_RATES,
+    BASE_RATES_FIRST_COLUMN,
     CONTACT_TYPES,
     CONTACTS,
     CUSTOMER_TYPES,
@@ -43,6 +45,7 @@ from arbook.core.schema import (
     TableSpec,
 )
 from arbook.core.settings import SETTING_ROWS
+from arbook.io.lawdata import load_rate_table
 
 # Where refresh writes on the Start sheet (arbook owns exactly these cells there).
 START_STAMP_ROW = 9  # label in A, value in B
@@ -265,6 +268,19 @@ def _dunning_rows(lang: str) -> list[dict]:
     ]
 
 
+def _rate_rows() -> list[dict]:
+    """Both packaged rate tables, one row per half-year (a blank where a table has none)."""
+    german, ecb = load_rate_table("de"), load_rate_table("eu")
+    by_start: dict = {}
+    for table, key in ((german, "base_rate"), (ecb, "ecb_rate")):
+        for start, rate in table.points:
+            by_start.setdefault(start, {"half_year": start})[key] = float(rate)
+    for row in by_start.values():
+        sources = [t.source for t, k in ((german, "base_rate"), (ecb, "ecb_rate")) if k in row]
+        row["source"] = "; ".join(sources)
+    return [by_start[k] for k in sorted(by_start)]
+
+
 def build_workbook(path: Path, lang: str, sample=None) -> None:
     """Write a new front-end workbook to ``path`` (which must not exist)."""
     wb = Workbook()
@@ -298,6 +314,7 @@ def build_workbook(path: Path, lang: str, sample=None) -> None:
     ]
     settings_ws = _table_sheet(wb, SETTINGS, lang, settings_rows, lists)
     _table(settings_ws, DUNNING, lang, _dunning_rows(lang), lists, DUNNING_FIRST_COLUMN)
+    _table(settings_ws, BASE_RATES, lang, _rate_rows(), lists, BASE_RATES_FIRST_COLUMN)
     _table_sheet(wb, PROBLEMS, lang, [], lists)
     wb.move_sheet(lists_ws, offset=len(wb.sheetnames))
     lists_ws.sheet_state = "hidden"
