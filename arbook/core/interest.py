@@ -133,12 +133,23 @@ class InterestPeriod:
 class InterestCalc:
     periods: tuple[InterestPeriod, ...]
     total_cents: int  # the exact sum of the periods, rounded half-up once
+    table_name: str = ""
 
     @property
     def exact(self) -> Decimal:
         with localcontext() as ctx:
             ctx.prec = _PRECISION
             return sum((p.interest for p in self.periods), Decimal(0))
+
+
+def statutory_margin(business: bool, variant: str = "de") -> Decimal:
+    """Points over the reference rate: § 288 (1)/(2) BGB, or Directive 2011/7/EU art. 2(6)."""
+    if variant == "eu":
+        if not business:
+            raise ArbookError("the EU late-payment directive (2011/7/EU) covers transactions "
+                              "between businesses only; use the German variant for consumers")
+        return EU_MARGIN
+    return BUSINESS_MARGIN if business else CONSUMER_MARGIN
 
 
 def _round_cents(cents: Decimal) -> int:
@@ -190,7 +201,7 @@ def default_interest(
                         Decimal(0))
         whole, rest = divmod(numerator, Decimal(100 * DAYS_PER_YEAR))  # cents, exactly
         total = int(whole) + (1 if 2 * rest >= 100 * DAYS_PER_YEAR else 0)
-    return InterestCalc(tuple(periods), total)
+    return InterestCalc(tuple(periods), total, table.name)
 
 
 def default_start(
