@@ -4,8 +4,9 @@ Conventions, chosen to match the published worked examples and to never claim to
 
 - Interest runs from the first day of default (inclusive) to the end date (exclusive):
   2023-01-01 to 2023-07-01 is 181 days.
-- Day count: actual days / 365, in leap years too (§ 288 BGB names an annual rate and no day
-  count; actual/365 is the common German practice and never exceeds actual/actual in a leap year).
+- Day count: actual days / 365, in leap years too. § 288 BGB sets an annual rate and no day
+  count; actual/365 is what the published worked examples use (in a leap year it gives 366/365
+  of what actual/366 would).
 - The period is split at every half-year start (Jan 1, Jul 1: the base rate changes then,
   § 247 BGB) and at every payment date. A payment lowers the principal from its date on; the
   principal never drops below zero, so an overpayment ends the interest.
