@@ -340,3 +340,13 @@ def test_packaged_tables_list_every_half_year():
     for table in (DE, EU):
         starts = [start for start, _rate in table.points]
         assert starts == list(_half_years(starts[0], starts[-1]))
+
+
+def test_table_problems_show_hostile_cells_on_one_short_line():
+    rows = [("=HYPERLINK(\"x\")\n" + "A" * 200, "1,00", 3), ("2025-01-01", None, 4),
+            ("2025-07-01", "1,270", 5)]
+    table, problems = rate_table_from_rows(rows, "Basiszins", "test", "Settings")
+    assert len(problems) == 2
+    assert "\n" not in problems[0].message and len(problems[0].message) < 140
+    assert "empty cell" in problems[1].message
+    assert table.points == ((date(2025, 7, 1), D("1.27")),)  # 1,270 is 1.27

@@ -312,8 +312,8 @@ def rate_table_from_rows(
             continue
         start, rate = parse_half_year(raw_start), parse_rate(raw_rate)
         if start is None:
-            problem(f"'{raw_start}' is not a date; type the half-year start as 2026-07-01 or "
-                    "01.07.2026", row, start_col)
+            problem(f"{_shown(raw_start)} is not a date; type the half-year start as 2026-07-01 "
+                    "or 01.07.2026", row, start_col)
         elif half_year_start(start) != start:
             problem(f"{start:%Y-%m-%d} is not the start of a half-year; rates change on "
                     "1 January and 1 July", row, start_col)
@@ -323,9 +323,10 @@ def rate_table_from_rows(
                     f"{good[start][1]}); keep one", row, start_col)
             start = None
         if rate is None:
-            problem(f"'{raw_rate}' is not a rate; type it in percent, e.g. 1,27", row, rate_col)
-        elif rate.as_tuple().exponent < -2 or not Decimal(-20) < rate < Decimal(50):
-            problem(f"'{raw_rate}' does not look like a rate in percent with at most two "
+            problem(f"{_shown(raw_rate)} is not a rate; type it in percent, e.g. 1,27", row,
+                    rate_col)
+        elif not Decimal(-20) < rate < Decimal(50) or rate != rate.quantize(Decimal("0.01")):
+            problem(f"{_shown(raw_rate)} does not look like a rate in percent with at most two "
                     "decimals; type 1,27 for 1.27 % (a cell formatted as % holds 0,0127)",
                     row, rate_col)
             rate = None
@@ -341,6 +342,14 @@ def rate_table_from_rows(
         problems.append(Problem(f"the {name} table has no usable rows", sheet=sheet))
     points = tuple((start, good[start][0]) for start in starts)
     return RateTable(name, points, source=source, updated=updated), problems
+
+
+def _shown(value: object) -> str:
+    """A cell's value for a message: quoted, on one line, cut short (imported text is hostile)."""
+    if _blank(value):
+        return "an empty cell"
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 def _blank(value: object) -> bool:
