@@ -16,6 +16,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from arbook import __version__, jobs
+from arbook.core.cells import parse_money_text
+from arbook.core.interest import CONVENTION
 from arbook.core.labels import bucket_label
 from arbook.core.problems import ArbookError, Problem
 
@@ -33,6 +35,13 @@ def _parse_date(_ctx, _param, value: str | None) -> date | None:
         except ValueError:
             continue
     raise click.BadParameter(f"'{value}' is not a date; use 2026-11-26 or 26.11.2026")
+
+
+def _parse_amount(text: str) -> int:
+    cents = parse_money_text(text)
+    if cents is None or cents < 0:
+        raise click.BadParameter(f"'{text}' is not an amount; use 10000, 10000.00 or 10.000,00")
+    return cents
 
 
 def _problem_table(problems: list[Problem]) -> Table:
@@ -151,3 +160,50 @@ def _run(action):
     except ArbookError as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
+
+
+@main.command()
+@click.argument("amount")
+@click.option("--from", "start", callback=_parse_date, required=True, metavar="DATE",
+              help="First day of default, counted (2023-01-01 or 01.01.2023).")
+@click.option("--to", "end", callback=_parse_date, required=True, metavar="DATE",
+              help="End date, not counted (e.g. the day the money arrived).")
+@click.option("--business/--consumer", required=True,
+              help="Debtor is a business (base + 9 points) or a consumer (base + 5 points).")
+@click.option("--variant", type=click.Choice(["de", "eu"]), default="de", show_default=True,
+              help="de: Bundesbank base rate (§ 288 BGB); eu: ECB rate + 8 (Directive "
+                   "2011/7/EU, businesses only).")
+@click.option("--payment", "payments", multiple=True, metavar="DATE=AMOUNT",
+              help="A partial payment, lowering the principal from DATE on; repeatable.")
+def interest(amount: str, start: date, end: date, business: bool, variant: str,
+             payments: tuple[str, ...]) -> None:
+    """Default interest (Verzugszinsen) on AMOUNT, split per half-year and payment.
+
+    \b
+    Example:
+      arbook interest 10.000,00 --from 2023-01-01 --to 2023-07-01 --consumer
+      arbook interest 10000 --from 2023-01-01 --to 2024-07-01 --business \\
+          --payment 2023-04-01=3000
+    """
+    paid = []
+    for text in payments:
+        day, _, value = text.partition("=")
+        paid.append((_parse_date(None, None, day.strip()), _parse_amount(value)))
+    calc, flat_fee = _run(lambda: jobs.interest_claim(_parse_amount(amount), start, end, business,
+                                                      variant, paid))
+    table = Table(title=f"Verzugszinsen / default interest: {calc.table_name}")
+    for header in ("from\nvon", "to (excl.)\nbis (ohne)", "days\nTage", "principal\nBetrag",
+                   "base %\nBasis %", "rate %\nZins %", "interest\nZinsen"):
+        table.add_column(header, justify="left" if header[:2] in ("fr", "to") else "right")
+    for p in calc.periods:
+        table.add_row(f"{p.start:%Y-%m-%d}", f"{p.end:%Y-%m-%d}", str(p.days),
+                      f"{p.principal_cents / 100:,.2f}", f"{p.base_rate:.2f}", f"{p.rate:.2f}",
+                      f"{p.interest:,.4f}")
+    table.add_row("total\nSumme", "", str(sum(p.days for p in calc.periods)), "", "", "",
+                  f"[bold]{calc.total_cents / 100:,.2f}[/bold]")
+    console.print(table)
+    console.print(f"Convention / Konvention: {CONVENTION}")
+    if flat_fee:
+        console.print(f"Plus a flat fee of EUR {flat_fee / 100:.2f} per invoice, claimed once and "
+                      "separately / zzgl. Pauschale je Rechnung (§ 288 (5) BGB; "
+                      "Directive 2011/7/EU art. 6).")

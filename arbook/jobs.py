@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,10 +20,17 @@ from arbook.core.ageing import (
     flag_list,
 )
 from arbook.core.cells import ColumnValues, typed_frame
+from arbook.core.interest import (
+    FLAT_FEE_CENTS,
+    InterestCalc,
+    default_interest,
+    statutory_margin,
+)
 from arbook.core.labels import START, STATUS, bucket_label, flags_text
 from arbook.core.problems import ArbookError, Problem, Severity
 from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, SETTINGS, START_SHEET
 from arbook.core.settings import Settings, settings_from_pairs
+from arbook.io.lawdata import load_rate_table
 from arbook.io.template import (
     START_BLOCK_HEIGHT,
     START_BLOCK_TOP,
@@ -227,3 +234,16 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         lap("save")
         result.written = True
         return result
+
+
+def interest_claim(principal_cents: int, start: date, end: date, business: bool,
+                   variant: str = "de", payments: Sequence[tuple[date, int]] = ()
+                   ) -> tuple[InterestCalc, int]:
+    """Default interest on one claim with the packaged rate table, and its flat fee in cents.
+
+    The flat fee (§ 288 (5) BGB, art. 6 of Directive 2011/7/EU) is due from businesses only.
+    """
+    table = load_rate_table(variant)
+    margin = statutory_margin(business, variant)
+    calc = default_interest(principal_cents, start, end, margin, table, payments)
+    return calc, FLAT_FEE_CENTS if business else 0

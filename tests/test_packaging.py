@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _clean_source(tmp_path: Path) -> Path:
+    """The project without build leftovers: an old *.egg-info/SOURCES.txt or build/ would
+    smuggle in files that pyproject.toml no longer ships."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "arbook", src / "arbook",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    return src
+
+
 def test_non_editable_install_builds_and_refreshes_a_book(tmp_path):
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT)],
+         "--target", str(target), str(_clean_source(tmp_path))],
         check=True, capture_output=True, timeout=300,
     )
     assert not (target / "arbook" / "__editable__").exists()
@@ -23,10 +35,15 @@ def test_non_editable_install_builds_and_refreshes_a_book(tmp_path):
         "assert arbook.__file__.startswith(sys.argv[1]), arbook.__file__\n"
         "p = sys.argv[2]; jobs.init_book(p, sample=30, today=date(2026, 11, 26))\n"
         "r = jobs.refresh(p, date(2026, 11, 26)); print(r.rows)\n"
+        "from arbook.io.lawdata import load_rate_table\n"
+        "for v in ('de', 'eu'): t = load_rate_table(v); print(v, t.first, t.end, len(t.points))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run(
         [sys.executable, "-c", script, str(target), str(tmp_path / "b.xlsx")],
         check=True, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
     )
-    assert int(out.stdout.strip()) >= 30
+    rows, de, eu = out.stdout.strip().splitlines()
+    assert int(rows) >= 30
+    assert de == "de 2002-01-01 2026-07-01 49" and eu == "eu 2013-01-01 2026-07-01 27"
+    assert (target / "arbook" / "data" / "base_rates_de.toml").is_file()

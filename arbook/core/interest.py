@@ -4,8 +4,9 @@ Conventions, chosen to match the published worked examples and to never claim to
 
 - Interest runs from the first day of default (inclusive) to the end date (exclusive):
   2023-01-01 to 2023-07-01 is 181 days.
-- Day count: actual days / 365, in leap years too (§ 288 BGB names an annual rate and no day
-  count; actual/365 is the common German practice and never exceeds actual/actual in a leap year).
+- Day count: actual days / 365, in leap years too. § 288 BGB sets an annual rate and no day
+  count; actual/365 is what the published worked examples use (in a leap year it gives 366/365
+  of what actual/366 would).
 - The period is split at every half-year start (Jan 1, Jul 1: the base rate changes then,
   § 247 BGB) and at every payment date. A payment lowers the principal from its date on; the
   principal never drops below zero, so an overpayment ends the interest.
@@ -133,12 +134,23 @@ class InterestPeriod:
 class InterestCalc:
     periods: tuple[InterestPeriod, ...]
     total_cents: int  # the exact sum of the periods, rounded half-up once
+    table_name: str = ""
 
     @property
     def exact(self) -> Decimal:
         with localcontext() as ctx:
             ctx.prec = _PRECISION
             return sum((p.interest for p in self.periods), Decimal(0))
+
+
+def statutory_margin(business: bool, variant: str = "de") -> Decimal:
+    """Points over the reference rate: § 288 (1)/(2) BGB, or Directive 2011/7/EU art. 2(6)."""
+    if variant == "eu":
+        if not business:
+            raise ArbookError("the EU late-payment directive (2011/7/EU) covers transactions "
+                              "between businesses only; use the German variant for consumers")
+        return EU_MARGIN
+    return BUSINESS_MARGIN if business else CONSUMER_MARGIN
 
 
 def _round_cents(cents: Decimal) -> int:
@@ -190,7 +202,7 @@ def default_interest(
                         Decimal(0))
         whole, rest = divmod(numerator, Decimal(100 * DAYS_PER_YEAR))  # cents, exactly
         total = int(whole) + (1 if 2 * rest >= 100 * DAYS_PER_YEAR else 0)
-    return InterestCalc(tuple(periods), total)
+    return InterestCalc(tuple(periods), total, table.name)
 
 
 def default_start(
@@ -300,8 +312,8 @@ def rate_table_from_rows(
             continue
         start, rate = parse_half_year(raw_start), parse_rate(raw_rate)
         if start is None:
-            problem(f"'{raw_start}' is not a date; type the half-year start as 2026-07-01 or "
-                    "01.07.2026", row, start_col)
+            problem(f"{_shown(raw_start)} is not a date; type the half-year start as 2026-07-01 "
+                    "or 01.07.2026", row, start_col)
         elif half_year_start(start) != start:
             problem(f"{start:%Y-%m-%d} is not the start of a half-year; rates change on "
                     "1 January and 1 July", row, start_col)
@@ -311,9 +323,10 @@ def rate_table_from_rows(
                     f"{good[start][1]}); keep one", row, start_col)
             start = None
         if rate is None:
-            problem(f"'{raw_rate}' is not a rate; type it in percent, e.g. 1,27", row, rate_col)
-        elif rate.as_tuple().exponent < -2 or not Decimal(-20) < rate < Decimal(50):
-            problem(f"'{raw_rate}' does not look like a rate in percent with at most two "
+            problem(f"{_shown(raw_rate)} is not a rate; type it in percent, e.g. 1,27", row,
+                    rate_col)
+        elif not Decimal(-20) < rate < Decimal(50) or rate != rate.quantize(Decimal("0.01")):
+            problem(f"{_shown(raw_rate)} does not look like a rate in percent with at most two "
                     "decimals; type 1,27 for 1.27 % (a cell formatted as % holds 0,0127)",
                     row, rate_col)
             rate = None
@@ -329,6 +342,14 @@ def rate_table_from_rows(
         problems.append(Problem(f"the {name} table has no usable rows", sheet=sheet))
     points = tuple((start, good[start][0]) for start in starts)
     return RateTable(name, points, source=source, updated=updated), problems
+
+
+def _shown(value: object) -> str:
+    """A cell's value for a message: quoted, on one line, cut short (imported text is hostile)."""
+    if _blank(value):
+        return "an empty cell"
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 def _blank(value: object) -> bool:
