@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -88,10 +89,17 @@ class ReminderHistory:
         """When the invoice was (last) reminded at its highest stage."""
         return self._invoice.get(str(invoice_no), (0, None))[1]
 
-    def invoice_stages(self, invoice_nos: pd.Series) -> np.ndarray:
-        """``invoice_stage`` for a whole column at once."""
-        stages = {no: stage for no, (stage, _day) in self._invoice.items()}
-        return invoice_nos.map(stages).fillna(0).to_numpy(dtype=np.int64)
+    def invoice_stages(self, invoice_nos: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """``invoice_stage`` and ``invoice_stage_date`` for a whole column at once."""
+        known = pd.DataFrame(list(self._invoice.values()), index=list(self._invoice),
+                             columns=["stage", "date"], dtype=object)
+        at = known.index.get_indexer(invoice_nos.to_numpy(dtype=object))
+        found = at >= 0
+        stages = np.zeros(len(at), dtype=np.int64)
+        stages[found] = known["stage"].to_numpy()[at[found]].astype(np.int64)
+        days = np.full(len(at), None, dtype=object)
+        days[found] = known["date"].to_numpy()[at[found]]
+        return stages, days
 
     def last_reminder(self, customer_id: str) -> tuple[date, int] | None:
         """Date and stage of the customer's most recent reminder."""
@@ -104,8 +112,7 @@ class ReminderHistory:
 # -- the plan --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DunningItem:
+class DunningItem(NamedTuple):
     invoice_no: str
     row: int
     currency: str
@@ -116,8 +123,7 @@ class DunningItem:
     advanced: bool  # reaches a stage it has not received before
 
 
-@dataclass(frozen=True)
-class CreditItem:
+class CreditItem(NamedTuple):
     """An unapplied credit (credit note, overpayment) of the customer: information only."""
 
     invoice_no: str
@@ -163,8 +169,7 @@ class SkipDecision:
         return self.reason.text(lang)
 
 
-@dataclass(frozen=True)
-class EscalationItem:
+class EscalationItem(NamedTuple):
     invoice_no: str
     invoice_date: date | None
     due: date | None
@@ -217,11 +222,17 @@ def _valid_email(text: object) -> bool:
         ch.isspace() or ch in ",;<>\"" for ch in text.strip()) and "@" not in domain)
 
 
-def _customer_records(customers: pd.DataFrame) -> dict[str, dict]:
+_CUSTOMER_KEYS = ("row", "name", "address", "email", "dunning_block", "dunning_schedule")
+
+
+def _customer_records(customers: pd.DataFrame, wanted: np.ndarray) -> dict[str, dict]:
+    """The Customers rows of the customers in ``wanted`` (first row per id), as dicts."""
     if customers.empty or "customer_id" not in customers:
         return {}
-    known = customers[customers["customer_id"].notna()].drop_duplicates("customer_id")
-    return {str(r["customer_id"]): r for r in known.to_dict("records")}
+    known = customers[customers["customer_id"].isin(wanted)].drop_duplicates("customer_id")
+    columns = [known[k].tolist() if k in known else [None] * len(known) for k in _CUSTOMER_KEYS]
+    return {str(cid): dict(zip(_CUSTOMER_KEYS, values, strict=True))
+            for cid, *values in zip(known["customer_id"].tolist(), *columns, strict=True)}
 
 
 def _thresholds(customer_ids: np.ndarray, records: dict[str, dict], policy: DunningPolicy,
@@ -276,7 +287,6 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
     key -> header) name the place of a customer's unreadable own schedule in ``plan.problems``.
     """
     plan = DunningPlan()
-    records = _customer_records(customers)
     live = items[(items["open_cents"] > 0) & ~items["skipped"].astype(bool)]
     days_all = live["days_overdue"].fillna(0).to_numpy(dtype=np.int64)
     status_all = live["status"].to_numpy(dtype=object)
@@ -293,6 +303,7 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
     codes, customer_ids = pd.factorize(cand["customer_id"].astype(object), sort=True,
                                        use_na_sentinel=True)
     customer_ids = np.asarray(customer_ids, dtype=object)
+    records = _customer_records(customers, customer_ids)
     column = (labels or {}).get("dunning_schedule", CUSTOMERS.column("dunning_schedule").en)
     thresholds, plan.problems = _thresholds(customer_ids, records, policy, sheet, column)
     days = cand["days_overdue"].fillna(0).to_numpy(dtype=np.int64)
@@ -301,12 +312,12 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
     if (codes < 0).any():  # no customer id: the policy's schedule, for the reason text
         per_item[codes < 0] = policy.days
     reached = (per_item <= days[:, None]).sum(axis=1)
-    last = history.invoice_stages(cand["invoice_no"].astype(str))
+    last, last_dates = history.invoice_stages(cand["invoice_no"].astype(str))
     stage = np.maximum(last, np.minimum(reached, last + 1))
     advanced = stage > last
     final = last >= policy.last.number
 
-    cols = _Columns(cand, days, stage, advanced, per_item)
+    cols = _Columns(cand, days, stage, advanced, per_item, last_dates)
     credits = _credits_by_customer(items)
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -327,6 +338,7 @@ class _Columns:
     stage: np.ndarray
     advanced: np.ndarray
     thresholds: np.ndarray
+    stage_dates: np.ndarray  # when each item received its highest stage (None: never)
 
     def __post_init__(self) -> None:
         f = self.frame
@@ -421,7 +433,7 @@ def _escalate(plan: DunningPlan, cid: str, idx: np.ndarray, c: _Columns, rec: di
               escalation_after_days: int) -> None:
     """Items that had the last stage: escalate once its deadline plus the waiting time passed."""
     stage = policy.last
-    final_date = max(history.invoice_stage_date(no) for no in c.invoice_no[idx].tolist())
+    final_date = max(c.stage_dates[idx].tolist())
     escalate_from = final_date + timedelta(days=stage.deadline_days + escalation_after_days)
     params = {"n": len(idx), "stage": stage.name, "final_date": final_date,
               "escalate_from": escalate_from, "deadline": stage.deadline_days,

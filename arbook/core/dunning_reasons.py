@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import MappingProxyType
 
 
 def format_date(day: date, lang: str) -> str:
@@ -171,7 +170,6 @@ class Reason:
     def __post_init__(self) -> None:
         if self.key not in _RENDER:
             raise ValueError(f"unknown reason {self.key}")
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     def text(self, lang: str) -> str:
         return _RENDER[self.key](self.params, lang)
