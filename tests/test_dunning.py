@@ -240,6 +240,28 @@ def test_history_with_item_stages_keeps_each_items_own_progression():
     assert ReminderHistory(history).invoice_stage("B") == 0
 
 
+def record(stage: int, stages: dict[str, int]) -> ReminderRecord:
+    return ReminderRecord("K1", stage, AS_OF - timedelta(days=30), stages)
+
+
+@pytest.mark.parametrize(
+    ("history", "de", "en"),
+    [
+        # A had stage 1, now 2: the customer's stage goes up
+        (record(1, {"A": 1}), "nächste Stufe 1. Mahnung", "next stage 1. Mahnung"),
+        # A had stage 2 already, B catches up to 2: the same stage once more
+        (record(2, {"A": 2, "B": 1}), "erneut 1. Mahnung, weil", "1. Mahnung again, as"),
+        # the last letter was stage 3 (for Z, since paid): A and B start at stage 1
+        (record(3, {"Z": 3}), "Zahlungserinnerung für weitere", "Zahlungserinnerung for further"),
+    ],
+)
+def test_reason_says_whether_the_customer_stage_goes_up(history, de, en):
+    plan = plan_for(items_frame({"no": "A", "days": 25}, {"no": "B", "days": 25}),
+                    history=[history])
+    (reminder,) = plan.reminders
+    assert de in reminder.reason_text("de") and en in reminder.reason_text("en")
+
+
 def test_nothing_twice_on_the_same_day():
     items = items_frame({"no": "A", "days": 10})
     first = plan_for(items)
@@ -313,7 +335,7 @@ def test_every_reason_has_german_and_english_text(key):
               "stage": "1. Mahnung", "threshold": 7, "next_in": 3, "last_date": AS_OF,
               "last_stage": "Zahlungserinnerung", "earliest": AS_OF, "interval": 14,
               "totals": {"EUR": 1234}, "minimum": 1000, "final_date": AS_OF,
-              "escalate_from": AS_OF, "deadline": 7, "after": 14, "advanced": True,
+              "escalate_from": AS_OF, "deadline": 7, "after": 14, "step": "next",
               "broken": ()}
     de, en = Reason(key, params).text("de"), Reason(key, params).text("en")
     assert de and en and de != en

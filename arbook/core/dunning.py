@@ -326,6 +326,7 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
         cid = None if code < 0 else str(customer_ids[code])
         _decide_customer(plan, cid, group, final, cols, records.get(cid or ""), credits,
                          policy, history, as_of, escalation_after_days)
+    plan.skipped.sort(key=lambda s: (s.customer_id or "", s.invoice_nos))
     return plan
 
 
@@ -415,7 +416,8 @@ def _decide_customer(plan: DunningPlan, cid: str | None, idx: np.ndarray, final:
     broken = tuple(c.invoice_no[rest[c.broken[rest]]].tolist())
     reason = Reason("reminder", {
         **c.overdue(rest), **last, "stage": stage.name, "totals": totals, "broken": broken,
-        "advanced": previous is None or stage_no > previous[1]})
+        "step": "next" if previous is None or stage_no > previous[1]
+        else "again" if stage_no == previous[1] else "new_items"})
     items = [
         DunningItem(no, row, cur, due, cents, d, s, a) for no, row, cur, due, cents, d, s, a in zip(
             c.invoice_no[rest].tolist(), c.row[rest].tolist(), c.currency[rest].tolist(),

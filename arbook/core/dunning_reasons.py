@@ -57,11 +57,14 @@ def _last(p: Mapping, lang: str) -> str:
 
 def _reminder(p: Mapping, lang: str) -> str:
     de = lang == "de"
-    if p["advanced"]:
-        step = f"nächste Stufe {p['stage']}" if de else f"next stage {p['stage']}"
-    else:
-        step = (f"erneut {p['stage']}, weil weitere Rechnungen ihre nächste Stufe erreichen" if de
-                else f"{p['stage']} again, as further invoices reach their next stage")
+    stage = p["stage"]
+    step = {  # the customer's stage goes up, stays, or is lower for newly overdue invoices
+        "next": f"nächste Stufe {stage}" if de else f"next stage {stage}",
+        "again": (f"erneut {stage}, weil weitere Rechnungen ihre nächste Stufe erreichen" if de
+                  else f"{stage} again, as further invoices reach their next stage"),
+        "new_items": (f"{stage} für weitere überfällige Rechnungen" if de
+                      else f"{stage} for further overdue invoices"),
+    }[p["step"]]
     text = (f"{_overdue(p, lang)}; {_last(p, lang)}; {step}; "
             f"{'offen' if de else 'open'} {format_totals(p['totals'], lang)}")
     if p.get("broken"):
