@@ -405,6 +405,10 @@ def default_rows() -> list[dict]:
         (2, "template", "letter7", "Vorlage", "template", "dunning1"),
         (4, "deadline_days", 0, "Zahlungsfrist (Tage)", "deadline_days", 7),
         (3, "min_days_since_last", None, "Mindestabstand (Tage)", "min_days_since_last", 14),
+        (3, "min_amount", None, "Mindestbetrag", "min_amount_cents", 1000),
+        (2, "tone", None, "Ton", "tone", "firm"),
+        (2, "template", " DUNNING1 ", None, "template", "dunning1"),
+        (3, "name", None, None, "name", "2. Mahnung"),
     ],
 )
 def test_policy_cells_that_do_not_fit_are_problems_with_their_place(stage, key, value, column,
