@@ -207,6 +207,16 @@ def test_customers_that_cannot_be_reminded_are_decisions_too(customer, key):
     assert (skip.customer_id, skip.invoice_nos, skip.reason.key) == ("K1", ("A",), key)
 
 
+def test_items_without_a_customer_id_are_skipped_not_lost():
+    items = items_frame({"no": "A", "days": 40}, {"no": "B", "days": 40, "status": "disputed"},
+                        {"no": "C", "days": 40})
+    items.loc[items["invoice_no"] != "C", "customer_id"] = np.nan
+    plan = plan_for(items)
+    assert [(s.customer_id, s.invoice_nos, s.reason.key) for s in plan.skipped] == [
+        (None, ("A",), "customer_unknown"), (None, ("B",), "disputed")]
+    assert [i.invoice_no for r in plan.reminders for i in r.items] == ["C"]
+
+
 # -- rule 5: one consolidated reminder -------------------------------------------------------
 
 

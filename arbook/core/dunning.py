@@ -295,6 +295,7 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
         mask = (status_all == key) & (days_all > 0)
         for cid, no in zip(live["customer_id"].to_numpy(object)[mask],
                            live["invoice_no"].to_numpy(object)[mask], strict=True):
+            cid = None if pd.isna(cid) else str(cid)
             plan.skipped.append(SkipDecision(cid, (str(no),), Reason(key, {"invoice": str(no)})))
 
     cand = live[status_all == "overdue"]
