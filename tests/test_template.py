@@ -6,7 +6,8 @@ import pytest
 from openpyxl import load_workbook
 
 from arbook import jobs
-from arbook.core.schema import INVOICES, TABLES, Owner
+from arbook.core.dunning import parse_schedule
+from arbook.core.schema import CUSTOMERS, INVOICES, TABLES, Owner
 from tests.helpers import AS_OF
 
 
@@ -58,3 +59,10 @@ def test_sample_is_deterministic_and_realistic(tmp_path):
     customers = list(load_workbook(a)["Kunden"].iter_rows(values_only=True))[1:]
     assert any("ü" in r[1] or "ä" in r[1] or "ö" in r[1] for r in customers)
     assert {r[5] for r in customers} == {"Unternehmen", "Verbraucher"}
+    ckeys = CUSTOMERS.keys()
+    ccol = {k: ckeys.index(k) for k in ckeys}
+    consumers = [r for r in customers if r[ccol["customer_type"]] == "Verbraucher"]
+    assert {r[ccol["consumer_notice"]] for r in consumers} == {"Ja", "Nein"}
+    assert [r[ccol["dunning_block"]] for r in customers].count("Ja") == 1
+    schedules = [r[ccol["dunning_schedule"]] for r in customers if r[ccol["dunning_schedule"]]]
+    assert len(schedules) == 1 and parse_schedule(schedules[0], 4) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -88,10 +89,17 @@ class ReminderHistory:
         """When the invoice was (last) reminded at its highest stage."""
         return self._invoice.get(str(invoice_no), (0, None))[1]
 
-    def invoice_stages(self, invoice_nos: pd.Series) -> np.ndarray:
-        """``invoice_stage`` for a whole column at once."""
-        stages = {no: stage for no, (stage, _day) in self._invoice.items()}
-        return invoice_nos.map(stages).fillna(0).to_numpy(dtype=np.int64)
+    def invoice_stages(self, invoice_nos: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """``invoice_stage`` and ``invoice_stage_date`` for a whole column at once."""
+        known = pd.DataFrame(list(self._invoice.values()), index=list(self._invoice),
+                             columns=["stage", "date"], dtype=object)
+        at = known.index.get_indexer(invoice_nos.to_numpy(dtype=object))
+        found = at >= 0
+        stages = np.zeros(len(at), dtype=np.int64)
+        stages[found] = known["stage"].to_numpy()[at[found]].astype(np.int64)
+        days = np.full(len(at), None, dtype=object)
+        days[found] = known["date"].to_numpy()[at[found]]
+        return stages, days
 
     def last_reminder(self, customer_id: str) -> tuple[date, int] | None:
         """Date and stage of the customer's most recent reminder."""
@@ -104,8 +112,7 @@ class ReminderHistory:
 # -- the plan --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DunningItem:
+class DunningItem(NamedTuple):
     invoice_no: str
     row: int
     currency: str
@@ -116,8 +123,7 @@ class DunningItem:
     advanced: bool  # reaches a stage it has not received before
 
 
-@dataclass(frozen=True)
-class CreditItem:
+class CreditItem(NamedTuple):
     """An unapplied credit (credit note, overpayment) of the customer: information only."""
 
     invoice_no: str
@@ -163,8 +169,7 @@ class SkipDecision:
         return self.reason.text(lang)
 
 
-@dataclass(frozen=True)
-class EscalationItem:
+class EscalationItem(NamedTuple):
     invoice_no: str
     invoice_date: date | None
     due: date | None
@@ -217,11 +222,17 @@ def _valid_email(text: object) -> bool:
         ch.isspace() or ch in ",;<>\"" for ch in text.strip()) and "@" not in domain)
 
 
-def _customer_records(customers: pd.DataFrame) -> dict[str, dict]:
+_CUSTOMER_KEYS = ("row", "name", "address", "email", "dunning_block", "dunning_schedule")
+
+
+def _customer_records(customers: pd.DataFrame, wanted: np.ndarray) -> dict[str, dict]:
+    """The Customers rows of the customers in ``wanted`` (first row per id), as dicts."""
     if customers.empty or "customer_id" not in customers:
         return {}
-    known = customers[customers["customer_id"].notna()].drop_duplicates("customer_id")
-    return {str(r["customer_id"]): r for r in known.to_dict("records")}
+    known = customers[customers["customer_id"].isin(wanted)].drop_duplicates("customer_id")
+    columns = [known[k].tolist() if k in known else [None] * len(known) for k in _CUSTOMER_KEYS]
+    return {str(cid): dict(zip(_CUSTOMER_KEYS, values, strict=True))
+            for cid, *values in zip(known["customer_id"].tolist(), *columns, strict=True)}
 
 
 def _thresholds(customer_ids: np.ndarray, records: dict[str, dict], policy: DunningPolicy,
@@ -276,7 +287,6 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
     key -> header) name the place of a customer's unreadable own schedule in ``plan.problems``.
     """
     plan = DunningPlan()
-    records = _customer_records(customers)
     live = items[(items["open_cents"] > 0) & ~items["skipped"].astype(bool)]
     days_all = live["days_overdue"].fillna(0).to_numpy(dtype=np.int64)
     status_all = live["status"].to_numpy(dtype=object)
@@ -285,6 +295,7 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
         mask = (status_all == key) & (days_all > 0)
         for cid, no in zip(live["customer_id"].to_numpy(object)[mask],
                            live["invoice_no"].to_numpy(object)[mask], strict=True):
+            cid = None if pd.isna(cid) else str(cid)
             plan.skipped.append(SkipDecision(cid, (str(no),), Reason(key, {"invoice": str(no)})))
 
     cand = live[status_all == "overdue"]
@@ -293,6 +304,7 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
     codes, customer_ids = pd.factorize(cand["customer_id"].astype(object), sort=True,
                                        use_na_sentinel=True)
     customer_ids = np.asarray(customer_ids, dtype=object)
+    records = _customer_records(customers, customer_ids)
     column = (labels or {}).get("dunning_schedule", CUSTOMERS.column("dunning_schedule").en)
     thresholds, plan.problems = _thresholds(customer_ids, records, policy, sheet, column)
     days = cand["days_overdue"].fillna(0).to_numpy(dtype=np.int64)
@@ -301,32 +313,31 @@ def decide(items: pd.DataFrame, customers: pd.DataFrame, policy: DunningPolicy,
     if (codes < 0).any():  # no customer id: the policy's schedule, for the reason text
         per_item[codes < 0] = policy.days
     reached = (per_item <= days[:, None]).sum(axis=1)
-    last = history.invoice_stages(cand["invoice_no"].astype(str))
+    last, last_dates = history.invoice_stages(cand["invoice_no"].astype(str))
     stage = np.maximum(last, np.minimum(reached, last + 1))
     advanced = stage > last
     final = last >= policy.last.number
 
-    cols = _Columns(cand, days, stage, advanced, per_item)
+    cols = _Columns(cand, days, stage, advanced, last_dates)
+    segs = _Segments.of(codes, final, cols, per_item, len(policy.stages))
     credits = _credits_by_customer(items)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for group in np.split(order, bounds):
-        code = codes[group[0]]
+    for code, parts in segs.by_customer():
         cid = None if code < 0 else str(customer_ids[code])
-        _decide_customer(plan, cid, group, final, cols, records.get(cid or ""), credits,
+        _decide_customer(plan, cid, parts, segs, cols, records.get(cid or ""), credits,
                          policy, history, as_of, escalation_after_days)
+    plan.skipped.sort(key=lambda s: (s.customer_id or "", s.invoice_nos))
     return plan
 
 
 @dataclass
 class _Columns:
-    """The candidates' columns as arrays, so per-customer assembly only slices."""
+    """The candidates' columns as arrays, so assembling a decision only slices."""
 
     frame: pd.DataFrame
     days: np.ndarray
     stage: np.ndarray
     advanced: np.ndarray
-    thresholds: np.ndarray
+    stage_dates: np.ndarray  # when each item received its highest stage (None: never)
 
     def __post_init__(self) -> None:
         f = self.frame
@@ -339,16 +350,68 @@ class _Columns:
         self.invoice_date = (f["invoice_date"].to_numpy(dtype="datetime64[D]").astype(object)
                              if "invoice_date" in f else np.full(len(f), None, dtype=object))
 
-    def overdue(self, idx: np.ndarray) -> dict:
-        d = self.days[idx]
-        return {"n": len(idx), "min_days": int(d.min()), "max_days": int(d.max())}
 
-    def totals(self, idx: np.ndarray) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for currency, cents in zip(self.currency[idx].tolist(), self.open[idx].tolist(),
-                                   strict=True):
-            out[currency] = out.get(currency, 0) + cents
-        return out
+@dataclass
+class _Segments:
+    """Each customer's candidates in two runs, those still climbing the stages and those that
+    had the last one, with the figures the rules need computed for all runs at once."""
+
+    order: np.ndarray  # candidate positions, grouped by customer, then final
+    starts: list[int]
+    ends: list[int]
+    code: list[int]
+    final: list[bool]
+    n: list[int]
+    stage_max: list[int]
+    any_advanced: list[bool]
+    min_days: list[int]
+    max_days: list[int]
+    first_threshold: list[int]  # days after due of stage 1 (own schedule or policy)
+    next_in: list[int]  # days until the next item reaches its next stage
+    totals: list[dict[str, int]]
+
+    @classmethod
+    def of(cls, codes: np.ndarray, final: np.ndarray, c: _Columns, thresholds: np.ndarray,
+           stages: int) -> _Segments:
+        order = np.lexsort((final, codes))
+        key = codes[order] * 2 + final[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+        ends = np.r_[starts[1:], len(order)]
+        days, stage = c.days[order], c.stage[order]
+        upcoming = thresholds[order, np.minimum(stage, stages - 1)] - days
+
+        def per(values: np.ndarray, ufunc) -> list:
+            return ufunc.reduceat(values, starts).tolist()
+
+        seg = np.repeat(np.arange(len(starts)), ends - starts)
+        sums = pd.DataFrame({"seg": seg, "cur": c.currency[order], "cents": c.open[order]}) \
+            .groupby(["seg", "cur"], sort=False)["cents"].sum()
+        totals: list[dict[str, int]] = [{} for _ in starts]
+        for (i, currency), cents in zip(sums.index.tolist(), sums.tolist(), strict=True):
+            totals[i][currency] = cents
+        return cls(order, starts.tolist(), ends.tolist(), codes[order][starts].tolist(),
+                   final[order][starts].tolist(), (ends - starts).tolist(),
+                   per(stage, np.maximum), per(c.advanced[order], np.logical_or),
+                   per(days, np.minimum), per(days, np.maximum),
+                   per(thresholds[order, 0], np.minimum), per(upcoming, np.minimum), totals)
+
+    def by_customer(self) -> Iterable[tuple[int, list[int]]]:
+        """(customer code, its segment numbers), in customer order."""
+        i = 0
+        while i < len(self.code):
+            j = i + 1
+            while j < len(self.code) and self.code[j] == self.code[i]:
+                j += 1
+            yield self.code[i], list(range(i, j))
+            i = j
+
+    def positions(self, s: int) -> np.ndarray:
+        return self.order[self.starts[s]:self.ends[s]]
+
+    def overdue(self, parts: list[int]) -> dict:
+        return {"n": sum(self.n[s] for s in parts),
+                "min_days": min(self.min_days[s] for s in parts),
+                "max_days": max(self.max_days[s] for s in parts)}
 
 
 def _credits_by_customer(items: pd.DataFrame) -> dict[str, list[CreditItem]]:
@@ -360,55 +423,58 @@ def _credits_by_customer(items: pd.DataFrame) -> dict[str, list[CreditItem]]:
     return out
 
 
-def _decide_customer(plan: DunningPlan, cid: str | None, idx: np.ndarray, final: np.ndarray,
+def _decide_customer(plan: DunningPlan, cid: str | None, parts: list[int], g: _Segments,
                      c: _Columns, rec: dict | None, credits: dict[str, list[CreditItem]],
                      policy: DunningPolicy, history: ReminderHistory, as_of: date,
                      escalation_after_days: int) -> None:
-    """Rules 3 to 5 for one customer's candidate items (positions ``idx``)."""
+    """Rules 3 to 5 for one customer, whose candidates are the segments ``parts``."""
 
-    def skip(key: str, positions: np.ndarray, **params) -> None:
-        nos = tuple(c.invoice_no[positions].tolist())
+    def skip(key: str, segments: list[int], **params) -> None:
+        nos = tuple(np.concatenate([c.invoice_no[g.positions(s)] for s in segments]).tolist())
         plan.skipped.append(SkipDecision(cid, nos, Reason(key, {
-            "customer": cid or "?", **c.overdue(positions), **params})))
+            "customer": cid or "?", **g.overdue(segments), **params})))
 
     if rec is None:
-        return skip("customer_unknown", idx)
+        return skip("customer_unknown", parts)
     if bool(rec.get("dunning_block")):
-        return skip("blocked", idx)
-    done, rest = idx[final[idx]], idx[~final[idx]]
-    if len(done):
-        _escalate(plan, cid, done, c, rec, policy, history, as_of, escalation_after_days)
-    if not len(rest):
+        return skip("blocked", parts)
+    for s in parts:
+        if g.final[s]:
+            _escalate(plan, cid, s, g, c, rec, policy, history, as_of, escalation_after_days)
+    climbing = [s for s in parts if not g.final[s]]
+    if not climbing:
         return None
+    (s,) = climbing
     if not _valid_email(rec.get("email")):
-        return skip("no_email", rest)
-    stage_no = int(c.stage[rest].max())
+        return skip("no_email", climbing)
+    stage_no = g.stage_max[s]
     previous = history.last_reminder(cid)
     last = {"last_date": previous[0] if previous else None,
             "last_stage": policy.stage(previous[1]).name if previous else None}
     if stage_no == 0:
-        return skip("not_yet", rest, stage=policy.stage(1).name,
-                    threshold=int(c.thresholds[rest, 0].min()))
-    if not c.advanced[rest].any():
-        waiting = c.thresholds[rest, c.stage[rest]] - c.days[rest]  # stage < last here
-        return skip("no_new_stage", rest, next_in=int(waiting.min()), **last)
+        return skip("not_yet", climbing, stage=policy.stage(1).name,
+                    threshold=g.first_threshold[s])
+    if not g.any_advanced[s]:
+        return skip("no_new_stage", climbing, next_in=g.next_in[s], **last)
     stage = policy.stage(stage_no)
     if previous and (as_of - previous[0]).days < stage.min_days_since_last:
-        return skip("interval", rest, stage=stage.name, interval=stage.min_days_since_last,
+        return skip("interval", climbing, stage=stage.name, interval=stage.min_days_since_last,
                     earliest=previous[0] + timedelta(days=stage.min_days_since_last), **last)
-    totals = c.totals(rest)
+    totals = g.totals[s]
     if max(totals.values()) < stage.min_amount_cents:
-        return skip("below_minimum", rest, stage=stage.name, totals=totals,
+        return skip("below_minimum", climbing, stage=stage.name, totals=totals,
                     minimum=stage.min_amount_cents)
-    broken = tuple(c.invoice_no[rest[c.broken[rest]]].tolist())
+    at = g.positions(s)
+    broken = tuple(c.invoice_no[at[c.broken[at]]].tolist())
     reason = Reason("reminder", {
-        **c.overdue(rest), **last, "stage": stage.name, "totals": totals, "broken": broken,
-        "advanced": previous is None or stage_no > previous[1]})
+        **g.overdue(climbing), **last, "stage": stage.name, "totals": totals, "broken": broken,
+        "step": "next" if previous is None or stage_no > previous[1]
+        else "again" if stage_no == previous[1] else "new_items"})
     items = [
         DunningItem(no, row, cur, due, cents, d, s, a) for no, row, cur, due, cents, d, s, a in zip(
-            c.invoice_no[rest].tolist(), c.row[rest].tolist(), c.currency[rest].tolist(),
-            c.due[rest].tolist(), c.open[rest].tolist(), c.days[rest].tolist(),
-            c.stage[rest].tolist(), c.advanced[rest].tolist(), strict=True)
+            c.invoice_no[at].tolist(), c.row[at].tolist(), c.currency[at].tolist(),
+            c.due[at].tolist(), c.open[at].tolist(), c.days[at].tolist(),
+            c.stage[at].tolist(), c.advanced[at].tolist(), strict=True)
     ]
     shown = [cr for cr in credits.get(cid, []) if cr.currency in totals]
     plan.reminders.append(ReminderDecision(cid, stage, items, shown, reason,
@@ -416,25 +482,26 @@ def _decide_customer(plan: DunningPlan, cid: str | None, idx: np.ndarray, final:
     return None
 
 
-def _escalate(plan: DunningPlan, cid: str, idx: np.ndarray, c: _Columns, rec: dict,
+def _escalate(plan: DunningPlan, cid: str, s: int, g: _Segments, c: _Columns, rec: dict,
               policy: DunningPolicy, history: ReminderHistory, as_of: date,
               escalation_after_days: int) -> None:
     """Items that had the last stage: escalate once its deadline plus the waiting time passed."""
     stage = policy.last
-    final_date = max(history.invoice_stage_date(no) for no in c.invoice_no[idx].tolist())
+    at = g.positions(s)
+    final_date = max(c.stage_dates[at].tolist())
     escalate_from = final_date + timedelta(days=stage.deadline_days + escalation_after_days)
-    params = {"n": len(idx), "stage": stage.name, "final_date": final_date,
+    params = {"n": g.n[s], "stage": stage.name, "final_date": final_date,
               "escalate_from": escalate_from, "deadline": stage.deadline_days,
-              "after": escalation_after_days, "totals": c.totals(idx)}
+              "after": escalation_after_days, "totals": g.totals[s]}
     if as_of < escalate_from:
-        nos = tuple(c.invoice_no[idx].tolist())
+        nos = tuple(c.invoice_no[at].tolist())
         plan.skipped.append(SkipDecision(cid, nos, Reason("awaiting_escalation", params)))
         return
     fees = sum(policy.stage(n).fee_cents for n in history.stages_sent(cid)
                if 1 <= n <= len(policy.stages))
     items = [EscalationItem(no, inv, due, cents, cur) for no, inv, due, cents, cur in zip(
-        c.invoice_no[idx].tolist(), c.invoice_date[idx].tolist(), c.due[idx].tolist(),
-        c.open[idx].tolist(), c.currency[idx].tolist(), strict=True)]
+        c.invoice_no[at].tolist(), c.invoice_date[at].tolist(), c.due[at].tolist(),
+        c.open[at].tolist(), c.currency[at].tolist(), strict=True)]
     last = history.last_reminder(cid)
     plan.escalations.append(Escalation(
         cid, str(rec.get("name") or ""), str(rec.get("address") or ""), items,

@@ -75,8 +75,15 @@ def default_policy(lang: str = "de") -> DunningPolicy:
     ))
 
 
+def _text(value: object) -> str | None:
+    """A text cell as typed frames hold it (None or NaN when empty), stripped."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value).strip() or None
+
+
 def _tone_key(text: str) -> str | None:
-    wanted = text.strip().casefold()
+    wanted = text.casefold()
     for words in (dict(zip(TONE_KEYS, TONE_KEYS, strict=True)), *TONES.values()):
         for key, word in words.items():
             if word.casefold() == wanted:
@@ -129,25 +136,28 @@ def policy_from_rows(raw: RawTable, lang: str = "de") -> tuple[DunningPolicy, li
 
     def money(rec: dict, key: str, default: int) -> int:
         cents = int(rec[f"{key}_cents"])
-        if not rec[f"{key}_present"] or cents < 0:
-            if rec[f"{key}_present"]:
-                warn(rec["row"], key,
-                     f"must not be negative; using the default {default / 100:.2f}")
+        if not rec[f"{key}_present"]:
+            if (rec["row"], label(key)) not in reported:
+                warn(rec["row"], key, f"empty; using the default {default / 100:.2f}")
+            return default
+        if cents < 0:
+            warn(rec["row"], key, f"must not be negative; using the default {default / 100:.2f}")
             return default
         return cents
 
-    def choice(rec: dict, key: str, parse, default: str, allowed: str) -> str:
-        text = rec[key]
+    def choice(rec: dict, key: str, parse, default: str, words: dict[str, str]) -> str:
+        text = _text(rec[key])
         found = parse(text) if text else None
         if found is None:
-            warn(rec["row"], key, f"'{text or ''}' is not one of {allowed}; using '{default}'")
+            warn(rec["row"], key, f"'{text or ''}' is not one of {', '.join(words.values())}; "
+                 f"using '{words[default]}'")
             return default
         return found
 
-    template_of = {k.casefold(): k for k in TEMPLATE_KINDS}
+    template_of = {k: k for k in TEMPLATE_KINDS}
 
     def template(text: str) -> str | None:
-        return template_of.get(text.strip().casefold())
+        return template_of.get(text.casefold())
 
     stages = []
     for d in defaults:
@@ -159,14 +169,14 @@ def policy_from_rows(raw: RawTable, lang: str = "de") -> tuple[DunningPolicy, li
             continue
         stages.append(Stage(
             number=d.number,
-            name=(rec["name"] or d.name).strip(),
+            name=_text(rec["name"]) or d.name,
             days_after_due=whole(rec, "days_after_due", d.days_after_due, 0),
             min_days_since_last=whole(rec, "min_days_since_last", d.min_days_since_last, 0),
             min_amount_cents=money(rec, "min_amount", d.min_amount_cents),
             fee_cents=money(rec, "fee", d.fee_cents),
             deadline_days=whole(rec, "deadline_days", d.deadline_days, 1),
-            tone=choice(rec, "tone", _tone_key, d.tone, ", ".join(TONES[lang].values())),
-            template=choice(rec, "template", template, d.template, ", ".join(TEMPLATE_KINDS)),
+            tone=choice(rec, "tone", _tone_key, d.tone, TONES.get(lang, TONES["de"])),
+            template=choice(rec, "template", template, d.template, template_of),
         ))
     for prev, stage in zip(stages, stages[1:], strict=False):
         if stage.days_after_due <= prev.days_after_due:

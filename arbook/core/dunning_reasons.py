@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import MappingProxyType
 
 
 def format_date(day: date, lang: str) -> str:
@@ -58,11 +57,14 @@ def _last(p: Mapping, lang: str) -> str:
 
 def _reminder(p: Mapping, lang: str) -> str:
     de = lang == "de"
-    if p["advanced"]:
-        step = f"nächste Stufe {p['stage']}" if de else f"next stage {p['stage']}"
-    else:
-        step = (f"erneut {p['stage']}, weil weitere Rechnungen ihre nächste Stufe erreichen" if de
-                else f"{p['stage']} again, as further invoices reach their next stage")
+    stage = p["stage"]
+    step = {  # the customer's stage goes up, stays, or is lower for newly overdue invoices
+        "next": f"nächste Stufe {stage}" if de else f"next stage {stage}",
+        "again": (f"erneut {stage}, weil weitere Rechnungen ihre nächste Stufe erreichen" if de
+                  else f"{stage} again, as further invoices reach their next stage"),
+        "new_items": (f"{stage} für weitere überfällige Rechnungen" if de
+                      else f"{stage} for further overdue invoices"),
+    }[p["step"]]
     text = (f"{_overdue(p, lang)}; {_last(p, lang)}; {step}; "
             f"{'offen' if de else 'open'} {format_totals(p['totals'], lang)}")
     if p.get("broken"):
@@ -171,7 +173,6 @@ class Reason:
     def __post_init__(self) -> None:
         if self.key not in _RENDER:
             raise ValueError(f"unknown reason {self.key}")
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     def text(self, lang: str) -> str:
         return _RENDER[self.key](self.params, lang)
