@@ -151,3 +151,34 @@ def _run(action):
     except ArbookError as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
+
+
+@main.group()
+def templates() -> None:
+    """Reminder email templates (Jinja2): copy the defaults out to edit them.
+
+    \b
+    Example:
+      arbook templates export templates --lang de
+    """
+
+
+@templates.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["de", "en"]), default=None,
+              help="Only this language (default: both).")
+def templates_export(folder: Path, lang: str | None) -> None:
+    """Copy the default templates into FOLDER/<lang>/ to edit them; never overwrites a file.
+
+    Put the folder next to the workbook and name it 'templates': a file there replaces the
+    default of the same name.
+
+    \b
+    Example:
+      arbook templates export templates
+      arbook templates export my-templates --lang en
+    """
+    from arbook.mail.render import export_templates
+
+    written = _run(lambda: export_templates(folder, (lang,) if lang else ("de", "en")))
+    console.print(f"Copied {len(written)} template files to [bold]{folder}[/bold].")

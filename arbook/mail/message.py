@@ -26,11 +26,16 @@ if TYPE_CHECKING:
 Recipient = str | tuple[str, str]  # "Name <a@b.de>" / "a@b.de", or (display name, address)
 
 
+def printable(text: str) -> str:
+    """Text with control characters shown as '?', safe to put into an error message."""
+    return "".join("?" if _is_control(ch) else ch for ch in str(text))
+
+
 def check_header_value(field: str, value: str, customer: str = "") -> None:
     """Refuse line breaks and other control characters in a value bound for a header."""
-    bad = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Zl", "Zp")), None)
+    bad = next((ch for ch in value if _is_control(ch)), None)
     if bad is not None:
-        who = f" for customer {customer}" if customer else ""
+        who = f" for customer {printable(customer)}" if customer else ""
         raise HeaderInjection(f"the {field}{who} contains a line break or control character "
                               f"(U+{ord(bad):04X}); correct it in the workbook. No message was "
                               "built.")
@@ -92,6 +97,10 @@ def make_message_id(idempotency_key: str, domain: str) -> str:
     return f"<arbook.{digest}@{domain}>"
 
 
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")  # includes CR, LF, NUL, U+2028
+
+
 def _bad_address(field: str, value: str, customer: str, need: str) -> str:
-    who = f" for customer {customer}" if customer else ""
+    who = f" for customer {printable(customer)}" if customer else ""
     return f"the {field} address '{value}'{who} is not valid: need {need}. No message was built."
