@@ -104,6 +104,10 @@ def send(config: SmtpConfig, messages: Iterable[EmailMessage],
     messages = list(messages)
     if not messages:
         return []
+    if config.user and password is None:
+        raise SmtpProblem(f"no SMTP password for user {config.user}: set {PASSWORD_VAR} or "
+                          f"store it in the OS keyring (service '{KEYRING_SERVICE}'). "
+                          "Nothing was sent.")
     try:
         server = _connect(config)
     except (OSError, smtplib.SMTPException) as exc:
@@ -133,12 +137,8 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
 
 
 def _login(server: smtplib.SMTP, config: SmtpConfig, password: str | None, scrub) -> None:
-    if not config.user:
+    if not config.user or password is None:
         return
-    if password is None:
-        raise SmtpProblem(f"no SMTP password for user {config.user}: set {PASSWORD_VAR} or "
-                          f"store it in the OS keyring (service '{KEYRING_SERVICE}'). "
-                          "Nothing was sent.")
     try:
         server.login(config.user, password)
     except smtplib.SMTPAuthenticationError:
