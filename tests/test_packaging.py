@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_non_editable_install_builds_and_refreshes_a_book(tmp_path):
+def test_non_editable_install_builds_and_refreshes_a_book_and_renders_a_letter(tmp_path):
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
@@ -23,10 +23,19 @@ def test_non_editable_install_builds_and_refreshes_a_book(tmp_path):
         "assert arbook.__file__.startswith(sys.argv[1]), arbook.__file__\n"
         "p = sys.argv[2]; jobs.init_book(p, sample=30, today=date(2026, 11, 26))\n"
         "r = jobs.refresh(p, date(2026, 11, 26)); print(r.rows)\n"
+        "from arbook.mail.render import default_dir, render\n"
+        "assert str(default_dir()).startswith(sys.argv[1]), default_dir()\n"
+        "ctx = dict(company=dict(name='Nordlicht GmbH', address='', email='', phone='',\n"
+        "  iban='', bic='', bank=''), customer=dict(id='K-7', name='Jörg', address='',\n"
+        "  email='', business=False), items=[], totals=[], fees=[], interest_note='',\n"
+        "  as_of=date(2026, 11, 26), reference='K-7')\n"
+        "print(render('statement', 'de', ctx).subject)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run(
         [sys.executable, "-c", script, str(target), str(tmp_path / "b.xlsx")],
         check=True, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
     )
-    assert int(out.stdout.strip()) >= 30
+    rows, subject = out.stdout.strip().splitlines()
+    assert int(rows) >= 30
+    assert subject == "Kontoauszug zum 26.11.2026 – Kundennummer K-7"  # from the installed copy
