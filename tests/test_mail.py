@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import policy
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,37 @@ def test_html_in_customer_data_is_escaped_in_html_and_kept_as_text():
     assert msg.get_body(("plain",)).get_content_type() == "text/plain"
 
 
+class _TagChecker(HTMLParser):
+    """Collects unbalanced tags and anything that would load from outside the message."""
+
+    VOID = {"br", "meta", "img", "hr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.problems = [], []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and not (value or "").startswith("mailto:"):
+                self.problems.append(f"external {name}={value}")
+        if tag in ("script", "link", "style", "img"):
+            self.problems.append(f"<{tag}>")
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.problems.append(f"unbalanced </{tag}>")
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_is_balanced_and_self_contained(kind, lang):
+    checker = _TagChecker()
+    checker.feed(render(kind, lang, _context(kind)).html)
+    assert checker.problems == [] and checker.stack == []
+
+
 def test_missing_variable_names_template_and_line():
     ctx = _context("reminder")
     del ctx["reference"]
@@ -135,8 +167,10 @@ def test_broken_override_names_file_and_line_and_renders_nothing(tmp_path, body,
 def test_missing_template_is_named(tmp_path):
     (tmp_path / "de").mkdir()
     (tmp_path / "de" / "thanks.txt.j2").write_text('{% include "_gruss.txt.j2" %}\n')
-    with pytest.raises(TemplateProblem, match="_gruss.txt.j2"):
+    with pytest.raises(TemplateProblem) as info:
         render("thanks", "de", _context("thanks"), override_dir=tmp_path)
+    assert f"{tmp_path / 'de' / 'thanks.txt.j2'}, line 1" in str(info.value)
+    assert "'_gruss.txt.j2' not found" in str(info.value)
 
 
 def _message(letter, **kw):

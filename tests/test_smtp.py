@@ -6,6 +6,7 @@ import email
 import logging
 import socket
 import ssl
+import sys
 from datetime import UTC, datetime, timedelta
 from email import policy
 
@@ -17,7 +18,7 @@ from arbook.core.problems import ArbookError
 from arbook.mail.message import build_message, make_message_id
 from arbook.mail.outbox import write_draft
 from arbook.mail.render import render
-from arbook.mail.smtp import SmtpConfig, SmtpProblem, send
+from arbook.mail.smtp import SmtpConfig, SmtpProblem, password_for, send
 from tests.mail_fixtures import AS_OF, letter_context
 
 # Clear-text LOGIN is what the leak test needs (only to 127.0.0.1); aiosmtpd rightly warns.
@@ -216,3 +217,20 @@ def test_missing_password_is_said_before_connecting(smtp_server):
     config = SmtpConfig("127.0.0.1", port, "none", user=USER)
     with pytest.raises(SmtpProblem, match="ARBOOK_SMTP_PASSWORD"):
         send(config, _letters(1), env={})
+
+
+def test_password_from_the_os_keyring_when_the_environment_has_none(monkeypatch):
+    asked = []
+
+    class FakeKeyring:  # keyring is optional and absent here; its API is one call
+        @staticmethod
+        def get_password(service, username):
+            asked.append((service, username))
+            return SECRET
+
+    monkeypatch.setitem(sys.modules, "keyring", FakeKeyring)
+    config = SmtpConfig("smtp.example.com", user=USER)
+    assert password_for(config, env={}) == SECRET and asked == [("arbook", USER)]
+    assert password_for(config, env={"ARBOOK_SMTP_PASSWORD": "from-env"}) == "from-env"
+    monkeypatch.setitem(sys.modules, "keyring", None)  # not installed: no password, no crash
+    assert password_for(config, env={}) is None

@@ -132,9 +132,10 @@ class TemplateSet:
         except ArbookError:
             raise
         except TemplateNotFound as exc:
-            searched = [str(p) for p in self._search_dirs()]
-            raise TemplateProblem(f"template '{exc.name}' not found (looked in "
-                                  f"{' and '.join(searched)})") from None
+            searched = " and ".join(str(p) for p in self._search_dirs())
+            place = _template_frame(exc)  # the include that asked for it, if any
+            raise TemplateProblem(f"{place + ': ' if place else ''}template '{exc.name}' not "
+                                  f"found (looked in {searched})") from None
         except TemplateSyntaxError as exc:
             place = f"{exc.filename or self._where(name)}, line {exc.lineno}"
             raise TemplateProblem(f"{place}: {exc.message}; fix the template "

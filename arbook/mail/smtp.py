@@ -175,21 +175,23 @@ def _plain(exc: BaseException) -> str:
         return f"sender {exc.sender} refused ({exc.smtp_code} {_decode(exc.smtp_error)})"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"server answered {exc.smtp_code} {_decode(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return "the server closed the connection"
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return f"the server does not support this: {exc}"
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"the server's certificate is not trusted ({exc.verify_message})"
     if isinstance(exc, ssl.SSLError):
         return f"TLS failed ({exc.reason or exc})"
-    if isinstance(exc, socket.gaierror):
-        return "host name not found"
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "no answer (timeout)"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (wrong host or port?)"
+    for kind, words in _WORDS:
+        if isinstance(exc, kind):
+            return words
     return str(exc) or type(exc).__name__
+
+
+_WORDS = (
+    (smtplib.SMTPServerDisconnected, "the server closed the connection"),
+    (smtplib.SMTPNotSupportedError, "the server does not support this (STARTTLS or AUTH?)"),
+    (socket.gaierror, "host name not found"),
+    (TimeoutError, "no answer (timeout)"),
+    (ConnectionRefusedError, "connection refused (wrong host or port?)"),
+)
 
 
 def _decode(reply: bytes | str) -> str:
