@@ -207,3 +207,34 @@ def interest(amount: str, start: date, end: date, business: bool, variant: str,
         console.print(f"Plus a flat fee of EUR {flat_fee / 100:.2f} per invoice, claimed once and "
                       "separately / zzgl. Pauschale je Rechnung (§ 288 (5) BGB; "
                       "Directive 2011/7/EU art. 6).")
+
+
+@main.group()
+def templates() -> None:
+    """Reminder email templates (Jinja2): copy the defaults out to edit them.
+
+    \b
+    Example:
+      arbook templates export templates --lang de
+    """
+
+
+@templates.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["de", "en"]), default=None,
+              help="Only this language (default: both).")
+def templates_export(folder: Path, lang: str | None) -> None:
+    """Copy the default templates into FOLDER/<lang>/ to edit them; never overwrites a file.
+
+    Put the folder next to the workbook and name it 'templates': a file there replaces the
+    default of the same name.
+
+    \b
+    Example:
+      arbook templates export templates
+      arbook templates export my-templates --lang en
+    """
+    from arbook.mail.render import export_templates
+
+    written = _run(lambda: export_templates(folder, (lang,) if lang else ("de", "en")))
+    console.print(f"Copied {len(written)} template files to [bold]{folder}[/bold].")
