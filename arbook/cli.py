@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from arbook import __version__, jobs
+from arbook import remind as remind_job
 from arbook.core.cells import parse_money_text
 from arbook.core.interest import CONVENTION
 from arbook.core.labels import bucket_label
@@ -122,6 +123,97 @@ def refresh(book: Path, as_of: date | None, strict: bool) -> None:
     console.print(f"Refreshed {result.rows} invoice rows ({result.rows_changed} changed) in "
                   f"[bold]{book}[/bold] as of {result.as_of:%Y-%m-%d} in "
                   f"{sum(result.timings.values()):.2f} s.")
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="Decide as of this date (2026-11-26 or 26.11.2026); default today.")
+@click.option("--customer", metavar="ID", help="Only this customer (its customer id).")
+@click.option("--dry-run", is_flag=True,
+              help="Show the plan only: write no draft, send nothing, change no file.")
+@click.option("--send", "send_mail", is_flag=True,
+              help="Send by SMTP (Settings: smtp_host ...; password from ARBOOK_SMTP_PASSWORD "
+                   "or the OS keyring) instead of writing drafts.")
+def remind(book: Path, as_of: date | None, customer: str | None, dry_run: bool,
+           send_mail: bool) -> None:
+    """Decide today's reminders and draft them as .eml files (or send them with --send).
+
+    One consolidated reminder per customer, with interest and fees as German law allows.
+    Every reminder is recorded in the journal (BOOK.arbook.db) before it is written or sent,
+    so a rerun never sends anything twice. The Reminders sheet shows the journal.
+
+    \b
+    Example:
+      arbook remind Offene-Posten.xlsx --dry-run
+      arbook remind Offene-Posten.xlsx                # drafts in outbox/<date>/
+      arbook remind Offene-Posten.xlsx --send --customer K1007
+    """
+    if dry_run and send_mail:
+        raise click.UsageError("--dry-run and --send exclude each other")
+    with _progress() as update:
+        result = _run(lambda: remind_job.remind(book, as_of, customer, dry_run, send_mail,
+                                                update))
+    _print_reminders(result)
+    if result.problems:
+        console.print(_problem_table(result.problems))
+    if result.uncertain:
+        err.print(f"[yellow]{len(result.uncertain)} reminder(s) from an interrupted run may have "
+                  "been sent; they are marked 'uncertain' on the Reminders sheet and will not "
+                  "be sent again. Check the mailbox's sent folder.[/yellow]")
+    if result.mode == "dry-run":
+        console.print("Dry run: nothing was written or sent.")
+        return
+    done = {"drafted": "drafted", "sent": "sent", "already done": "already done today",
+            "failed": "failed", "not built": "without email address"}
+    summary = ", ".join(f"{result.count(k)} {label}" for k, label in done.items()
+                        if result.count(k))
+    console.print(f"Reminders: {summary or 'none due today'}.")
+    if result.count("drafted") and result.outbox:
+        console.print(f"Drafts are in [bold]{result.outbox / result.as_of.isoformat()}[/bold]; "
+                      "open them in Outlook or Thunderbird to send.")
+    if result.escalation_csv:
+        console.print(f"Escalation list (court dunning / collection): "
+                      f"[bold]{result.escalation_csv}[/bold]")
+    if result.count("failed"):
+        sys.exit(1)
+
+
+def _print_reminders(result: remind_job.RemindResult) -> None:
+    lang = result.lang
+    table = Table(title=f"Reminders as of {result.as_of:%Y-%m-%d}")
+    for header in ("customer", "stage", "items", "open", "interest", "fees", "reason", "state"):
+        table.add_column(header, overflow="fold",
+                         justify="right" if header in ("items", "open", "interest", "fees")
+                         else "left")
+    for p in result.reminders:
+        table.add_row(f"{p.customer.id} {p.customer.name}", p.decision.stage.name,
+                      str(len(p.decision.items)), _amounts(p.open_by_currency()),
+                      _amounts(p.claims.interest_by_currency()),
+                      _amounts(p.claims.fees_by_currency()), p.decision.reason_text(lang),
+                      p.outcome)
+    console.print(table)
+    plan = result.plan
+    if plan.escalations:
+        esc = Table(title="Escalation (court dunning / collection candidates)")
+        for header in ("customer", "open", "reason"):
+            esc.add_column(header, overflow="fold")
+        for e in plan.escalations:
+            esc.add_row(f"{e.customer_id} {e.name}", _amounts(e.total_cents_by_currency()),
+                        e.reason_text(lang))
+        console.print(esc)
+    if plan.skipped:
+        skipped = Table(title=f"Not reminded today ({len(plan.skipped)})")
+        for header in ("customer", "invoices", "reason"):
+            skipped.add_column(header, overflow="fold")
+        for s in plan.skipped[:MAX_PROBLEMS_SHOWN]:
+            numbers = ", ".join(s.invoice_nos[:5]) + (" ..." if len(s.invoice_nos) > 5 else "")
+            skipped.add_row(s.customer_id or "", numbers, s.reason_text(lang))
+        console.print(skipped)
+
+
+def _amounts(cents_by_currency: dict[str, int]) -> str:
+    return "\n".join(f"{c / 100:,.2f} {cur}" for cur, c in cents_by_currency.items() if c)
 
 
 def _print_totals(result: jobs.RefreshResult) -> None:

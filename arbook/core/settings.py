@@ -71,7 +71,7 @@ SETTING_ROWS: dict[str, tuple[str, str, str]] = {
     ),
 }
 INTEREST_VARIANTS = ("de", "eu")
-SMTP_SECURITY = ("starttls", "ssl")
+SMTP_SECURITY = ("starttls", "ssl", "none")  # none: only to this machine (tests)
 
 
 def parse_bucket_edges(text: str) -> tuple[int, ...] | None:

@@ -1,0 +1,601 @@
+"""The reminder job: who gets which reminder today, drafted or sent, journaled, never twice.
+
+The CLI (``arbook remind``), the nightly batch and the Excel ribbon call ``remind``. Order of
+events for each reminder (DESIGN decision 4): decide -> render and build the message (any
+template or header problem stops before anything is recorded) -> record the intent in the
+journal -> write the draft or send it -> mark the result. The workbook is written last, from
+the journal, so a crash anywhere leaves nothing that the next run cannot put right.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arbook.core.ageing import compute_ageing
+from arbook.core.cells import ColumnValues, typed_frame
+from arbook.core.claims import ClaimItem, Claims, claims_for, is_business
+from arbook.core.dunning import DunningPlan, ReminderDecision, ReminderHistory, decide
+from arbook.core.dunning import ReminderRecord as HistoryRecord
+from arbook.core.dunning_policy import DunningPolicy, default_policy, policy_from_rows
+from arbook.core.interest import RateTable, default_start, rate_table_from_rows
+from arbook.core.problems import ArbookError, Problem, Severity
+from arbook.core.schema import (
+    BASE_RATES,
+    CUSTOMERS,
+    DUNNING,
+    INVOICES,
+    PAYMENTS,
+    REMINDERS,
+    SETTINGS,
+)
+from arbook.core.settings import Settings, settings_from_pairs
+from arbook.io.escalation_csv import write_escalations_csv
+from arbook.io.journal import (
+    ISSUED,
+    Journal,
+    ReminderRecord,
+    State,
+    journal_path,
+    reminder_key,
+)
+from arbook.io.lawdata import load_rate_table
+from arbook.io.workbook_file import WorkbookFile
+from arbook.io.xlsx.package import check_writable
+from arbook.mail import HeaderInjection
+from arbook.mail.message import build_message, make_message_id
+from arbook.mail.outbox import write_draft
+from arbook.mail.render import TemplateSet
+from arbook.mail.smtp import SmtpConfig, send
+
+Progress = Callable[[str], None]
+LEDGER_COLUMNS = ("dunning_stage", "last_reminder", "interest")
+READ_COLUMNS = ("invoice_no", "customer_id", "invoice_date", "due_date", "currency", "amount",
+                "paid", "credit_for", "disputed", "hold_until", "promised_date")
+STATE_LABELS = {
+    "de": {State.INTENDED: "vorgesehen", State.DRAFTED: "Entwurf", State.SENT: "versendet",
+           State.FAILED: "fehlgeschlagen", State.UNCERTAIN: "unklar"},
+    "en": {State.INTENDED: "intended", State.DRAFTED: "draft", State.SENT: "sent",
+           State.FAILED: "failed", State.UNCERTAIN: "uncertain"},
+}
+CHANNEL_LABELS = {"de": {"draft": "Entwurf", "email": "E-Mail"},
+                  "en": {"draft": "draft", "email": "email"}}
+
+
+@dataclass
+class Customer:
+    id: str
+    name: str
+    address: str
+    emails: list[str]
+    language: str
+    business: bool
+    consumer_notice: bool
+    escalation_contact: str
+
+
+@dataclass
+class PlannedReminder:
+    """One reminder as planned today, with its claims and what became of it."""
+
+    decision: ReminderDecision
+    customer: Customer
+    lang: str
+    claims: Claims
+    invoice_dates: dict[str, date | None]
+    last_stage: int  # the policy's final stage: its reminder goes in Cc to escalation
+    outcome: str = "planned"  # planned, drafted, sent, failed, already done, not built
+    detail: str = ""  # file, message id or the error
+
+    @property
+    def stage_no(self) -> int:
+        return self.decision.stage.number
+
+    def open_by_currency(self) -> dict[str, int]:
+        return self.decision.total_cents_by_currency()
+
+
+@dataclass
+class RemindResult:
+    path: Path
+    as_of: date
+    lang: str
+    plan: DunningPlan
+    reminders: list[PlannedReminder]
+    problems: list[Problem]
+    mode: str  # dry-run, draft or send
+    outbox: Path | None = None
+    escalation_csv: Path | None = None
+    uncertain: list[ReminderRecord] = field(default_factory=list)
+    written: bool = False
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.reminders if r.outcome == outcome)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _customers(frame: pd.DataFrame, lang: str) -> dict[str, Customer]:
+    out: dict[str, Customer] = {}
+    for rec in frame.to_dict("records"):
+        cid = rec.get("customer_id")
+        if cid is None or cid in out:
+            continue
+        emails = [addr for _name, addr in getaddresses([str(rec.get("email") or "")
+                                                        .replace(";", ",")]) if addr]
+        language = str(rec.get("language") or "").strip().lower()
+        out[str(cid)] = Customer(
+            id=str(cid), name=str(rec.get("name") or cid), address=str(rec.get("address") or ""),
+            emails=emails, language=language if language in ("de", "en") else lang,
+            business=is_business(rec.get("customer_type")),
+            consumer_notice=bool(rec.get("consumer_notice") or False),
+            escalation_contact=str(rec.get("escalation_contact") or "").strip())
+    return out
+
+
+def _rate_table(book: WorkbookFile, variant: str, problems: list[Problem]) -> RateTable:
+    """The rate table from the Settings sheet; the packaged one for books without it."""
+    packaged = load_rate_table(variant)  # type: ignore[arg-type]
+    if BASE_RATES.name not in book.book.tables:
+        return packaged
+    raw = book.read_table(BASE_RATES)
+    column = "base_rate" if variant == "de" else "ecb_rate"
+    starts = raw.columns.get("half_year")
+    rates = raw.columns.get(column)
+    if starts is None or rates is None:
+        return packaged
+    rows = [(_cell(starts, i, raw.date1904, as_date=True), _cell(rates, i, raw.date1904),
+             int(row)) for i, row in enumerate(raw.rows.tolist())]
+    table, found = rate_table_from_rows(
+        rows, packaged.name, packaged.source, sheet=raw.sheet,
+        columns=(raw.headers.get("half_year", "half_year"), raw.headers.get(column, column)),
+        updated=packaged.updated)
+    problems.extend(found)
+    return table
+
+
+def _cell(col, i: int, date1904: bool, as_date: bool = False) -> object:
+    """A cell as typed: its text, or its number (a date serial in a date column -> date)."""
+    if col.texts[i] is not None:
+        return col.texts[i]
+    number = col.numbers[i]
+    if np.isnan(number):
+        return None
+    if as_date:
+        epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+        return epoch + timedelta(days=int(number))
+    return Decimal(repr(float(number)))
+
+
+def _policy(book: WorkbookFile, lang: str, problems: list[Problem]) -> DunningPolicy:
+    if DUNNING.name not in book.book.tables:
+        problems.append(Problem(
+            f"no table {DUNNING.name}: using the default dunning policy. A workbook made by "
+            "'arbook init' has it on the Settings sheet.", sheet="Settings",
+            severity=Severity.WARNING))
+        return default_policy(lang)
+    policy, found = policy_from_rows(book.read_table(DUNNING), lang)
+    problems.extend(found)
+    return policy
+
+
+# -- deciding --------------------------------------------------------------------------------
+
+
+def _history(journal: Journal | None) -> tuple[ReminderHistory, dict[str, date]]:
+    """The dunning history (issued reminders only) and each invoice's first reminder date."""
+    if journal is None:
+        return ReminderHistory(), {}
+    records = [r for r in journal.reminders() if r.state in ISSUED]
+    first: dict[str, date] = {}
+    for record in records:
+        for number in record.invoice_nos:
+            first.setdefault(number, record.day)
+    history = ReminderHistory(
+        HistoryRecord(r.customer_id, r.stage_no, r.day,
+                      r.item_stages if r.item_stages else tuple(r.invoice_nos))
+        for r in records)
+    return history, first
+
+
+def _payments_by_invoice(payments: pd.DataFrame) -> dict[str, list[tuple[date, int]]]:
+    out: dict[str, list[tuple[date, int]]] = {}
+    if payments.empty:
+        return out
+    usable = payments[payments["invoice_no"].notna() & payments["date"].notna()
+                      & payments["amount_present"]]
+    for number, day, cents in zip(usable["invoice_no"], usable["date"], usable["amount_cents"],
+                                  strict=True):
+        out.setdefault(str(number), []).append((pd.Timestamp(day).date(), int(cents)))
+    return out
+
+
+# -- the job ---------------------------------------------------------------------------------
+
+
+def remind(path: Path, as_of: date | None = None, customer: str | None = None,
+           dry_run: bool = False, send_mail: bool = False, progress: Progress | None = None,
+           environ: Mapping[str, str] | None = None) -> RemindResult:
+    """Decide today's reminders and draft (default) or send them; ``dry_run`` writes nothing."""
+    path = Path(path)
+    as_of = as_of or date.today()
+    step = progress or (lambda _msg: None)
+    environ = os.environ if environ is None else environ
+    if not path.exists():
+        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
+    if not dry_run:
+        check_writable(path)  # refuse before anything is sent, not after
+    mode = "dry-run" if dry_run else ("send" if send_mail else "draft")
+    jpath = journal_path(path)
+    journal = Journal(jpath) if (not dry_run or jpath.exists()) else None
+    try:
+        with WorkbookFile(path) as book:
+            step("reading the workbook")
+            settings, problems = settings_from_pairs(
+                book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
+            lang = settings.language
+            customers_frame, found = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
+            problems += found
+            payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
+            problems += found
+            policy = _policy(book, lang, problems)
+            variant = settings.interest_variant
+            table = _rate_table(book, variant, problems)
+            raw = book.read_table(INVOICES, write_keys=() if dry_run else LEDGER_COLUMNS,
+                                  keys=READ_COLUMNS)
+            invoices, found = typed_frame(raw, INVOICES, READ_COLUMNS)
+            problems += found
+            step("deciding who gets which reminder")
+            ageing = compute_ageing(invoices, customers_frame, payments, settings, as_of,
+                                    sheet=raw.sheet, labels=raw.headers)
+            problems += ageing.problems
+            uncertain = journal.reconcile() if (journal and not dry_run) else []
+            history, first_reminders = _history(journal)
+            items = ageing.items.assign(invoice_date=invoices["invoice_date"].to_numpy())
+            plan = decide(items, customers_frame, policy, history, as_of,
+                          escalation_after_days=settings.escalation_after_days,
+                          labels=raw.headers)
+            problems += plan.problems
+            if customer is not None:
+                plan = _only_customer(plan, customer)
+            customers = _customers(customers_frame, lang)
+            invoice_dates = dict(zip(invoices["invoice_no"],
+                                     [None if pd.isna(d) else pd.Timestamp(d).date()
+                                      for d in invoices["invoice_date"]], strict=True))
+            pay = _payments_by_invoice(payments)
+            planned = [
+                _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
+                          table, settings, as_of, policy.last.number)
+                for decision in plan.reminders if decision.customer_id in customers
+            ]
+            for p in planned:
+                problems += list(p.claims.problems)
+            result = RemindResult(path, as_of, lang, plan, planned, problems, mode,
+                                  uncertain=uncertain)
+            if dry_run:
+                return result
+            assert journal is not None
+            outbox = path.parent / (settings.extra.get("outbox_folder") or "outbox")
+            result.outbox = outbox
+            step("writing reminders" if not send_mail else "sending reminders")
+            _issue(planned, journal, settings, path, outbox, as_of, send_mail, environ,
+                   problems)
+            if plan.escalations:
+                result.escalation_csv = _escalations(plan, planned, first_reminders,
+                                                     invoice_dates, outbox, as_of, lang)
+            step("writing the Reminders sheet")
+            _write_book(book, journal, customers, lang, as_of, ageing.items, policy,
+                        {"invoice_dates": invoice_dates, "pay": pay,
+                         "first_reminders": first_reminders, "variant": variant,
+                         "table": table})
+            book.write_problems([p.at_file(path.name) for p in problems], lang)
+            book.save()
+            result.written = True
+            return result
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _only_customer(plan: DunningPlan, customer: str) -> DunningPlan:
+    return DunningPlan(
+        reminders=[r for r in plan.reminders if r.customer_id == customer],
+        skipped=[s for s in plan.skipped if s.customer_id == customer],
+        escalations=[e for e in plan.escalations if e.customer_id == customer],
+        problems=plan.problems)
+
+
+def _plan_one(decision: ReminderDecision, customers: dict[str, Customer],
+              invoice_dates: dict[str, date | None], pay: dict[str, list[tuple[date, int]]],
+              first_reminders: dict[str, date], variant: str, table: RateTable,
+              settings: Settings, as_of: date, last_stage: int) -> PlannedReminder:
+    customer = customers[decision.customer_id]
+    items = [ClaimItem(i.invoice_no, i.currency, i.open_cents, i.due,
+                       invoice_dates.get(i.invoice_no), pay.get(i.invoice_no, ()),
+                       first_reminders.get(i.invoice_no))
+             for i in decision.items]
+    claims = claims_for(items, business=customer.business,
+                        consumer_notice=customer.consumer_notice, variant=variant, table=table,
+                        stage_fee_cents=decision.stage.fee_cents,
+                        fee_currency=settings.home_currency, as_of=as_of,
+                        customer_id=customer.id)
+    return PlannedReminder(decision, customer, customer.language, claims,
+                           {i.invoice_no: invoice_dates.get(i.invoice_no)
+                            for i in decision.items}, last_stage)
+
+
+# -- issuing ---------------------------------------------------------------------------------
+
+
+def _sender(settings: Settings) -> tuple[tuple[str, str] | str, str, str | None]:
+    email = (settings.extra.get("sender_email") or "").strip()
+    name = (settings.extra.get("sender_name") or settings.company_name or "").strip()
+    reply = (settings.extra.get("reply_to") or "").strip() or None
+    if not email or "@" not in parseaddr(email)[1]:
+        raise ArbookError(
+            "Settings: 'sender_email' is empty or not an email address. Enter the address "
+            "reminders come from (e.g. buchhaltung@ihre-firma.de) on the Settings sheet.")
+    return ((name, email) if name else email), email, reply
+
+
+def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings, book: Path,
+           outbox: Path, as_of: date, send_mail: bool, environ: Mapping[str, str],
+           problems: list[Problem]) -> None:
+    """Build every message first (problems stop before anything is recorded), then issue."""
+    if not planned:
+        return
+    sender, email, reply = _sender(settings)
+    templates = {lang: TemplateSet(lang, book.parent / "templates") for lang in ("de", "en")}
+    built: list[tuple[PlannedReminder, EmailMessage, str]] = []
+    for p in planned:
+        if not p.customer.emails:
+            p.outcome, p.detail = "not built", "no email address on the Customers sheet"
+            continue
+        key = _key(p, as_of)
+        rendered = templates[p.lang].render(p.decision.stage.template,
+                                            letter_context(p, settings, as_of))
+        cc = [p.customer.escalation_contact] if (
+            p.stage_no == p.last_stage and "@" in p.customer.escalation_contact) else []
+        try:
+            message = build_message(
+                rendered, sender=sender, reply_to=reply, to=p.customer.emails, cc=cc,
+                date=datetime.now().astimezone(),
+                message_id=make_message_id(key, email.rsplit("@", 1)[1]),
+                customer=p.customer.id)
+        except HeaderInjection as exc:
+            p.outcome, p.detail = "not built", str(exc)
+            problems.append(Problem(str(exc), sheet="Customers", severity=Severity.ERROR))
+            continue
+        built.append((p, message, key))
+    config = _smtp_config(settings, environ) if send_mail else None
+    for p, message, _unused in built:
+        record = journal.intend(
+            day=as_of, customer_id=p.customer.id, stage_no=p.stage_no,
+            stage_name=p.decision.stage.name, invoice_nos=[i.invoice_no for i in p.decision.items],
+            item_stages=p.decision.item_stages(), totals=p.open_by_currency(),
+            interest=p.claims.interest_by_currency(), fees=p.claims.fees_by_currency(),
+            channel="email" if send_mail else "draft",
+            recipients=", ".join(p.customer.emails))
+        if record is None:
+            p.outcome, p.detail = "already done", "recorded in the journal earlier today"
+            continue
+        if send_mail:
+            assert config is not None
+            (outcome,) = send(config, [message], env=environ)
+            if outcome.ok:
+                journal.mark(record, State.SENT, message_id=message["Message-ID"])
+                p.outcome, p.detail = "sent", message["Message-ID"]
+            else:
+                journal.mark(record, State.FAILED, error=outcome.error)
+                p.outcome, p.detail = "failed", outcome.error
+                problems.append(Problem(f"customer {p.customer.id}: not sent: {outcome.error}",
+                                        sheet="Reminders", severity=Severity.ERROR))
+        else:
+            file = write_draft(message, outbox, as_of, f"{p.customer.id}-stage{p.stage_no}")
+            journal.mark(record, State.DRAFTED, message_id=message["Message-ID"],
+                         path=str(file))
+            p.outcome, p.detail = "drafted", str(file)
+
+
+def _key(p: PlannedReminder, as_of: date) -> str:
+    return reminder_key(p.customer.id, p.stage_no, [i.invoice_no for i in p.decision.items],
+                        as_of)
+
+
+def _smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
+    extra = settings.extra
+    port = (extra.get("smtp_port") or "").strip()
+    return SmtpConfig.from_settings(
+        extra.get("smtp_host") or "", int(float(port)) if port else None,
+        (extra.get("smtp_security") or "starttls").strip().lower(),
+        extra.get("smtp_user") or "", env=environ)
+
+
+def letter_context(p: PlannedReminder, settings: Settings, as_of: date) -> dict:
+    """The template context (documented in mailtemplates/README.md)."""
+    extra = settings.extra
+    claims = {c.invoice_no: c for c in p.claims.items}
+    items = []
+    for item in p.decision.items:
+        claim = claims[item.invoice_no]
+        items.append({
+            "invoice_no": item.invoice_no, "invoice_date": p.invoice_dates.get(item.invoice_no),
+            "due_date": item.due, "currency": item.currency,
+            "open": _money(item.open_cents), "days_overdue": int(item.days_overdue),
+            "stage_name": item.stage_no and p.decision.stage.name,
+            "interest": _money(claim.interest_cents), "flat_fee": _money(claim.flat_fee_cents),
+        })
+    interest = p.claims.interest_by_currency()
+    fees = p.claims.fees_by_currency()
+    totals = []
+    for currency, open_cents in p.open_by_currency().items():
+        i, f = interest.get(currency, 0), fees.get(currency, 0)
+        totals.append({"currency": currency, "open": _money(open_cents), "interest": _money(i),
+                       "fees": _money(f), "total": _money(open_cents + i + f)})
+    for currency, f in fees.items():  # fees in a currency without open items (EUR flat fees)
+        if currency not in p.open_by_currency():
+            totals.append({"currency": currency, "open": _money(0), "interest": _money(0),
+                           "fees": _money(f), "total": _money(f)})
+    fee_lines = []
+    flat = sum(c.flat_fee_cents for c in p.claims.items)
+    if flat:
+        fee_lines.append({"label": _FEE_LABELS[p.lang]["flat"], "amount": _money(flat),
+                          "currency": "EUR"})
+    if p.claims.stage_fee_cents:
+        fee_lines.append({"label": _FEE_LABELS[p.lang]["stage"],
+                          "amount": _money(p.claims.stage_fee_cents),
+                          "currency": p.claims.fee_currency})
+    stage = p.decision.stage
+    return {
+        "company": {"name": settings.company_name, "address": extra.get("company_address", ""),
+                    "email": extra.get("sender_email", ""),
+                    "phone": extra.get("company_phone", ""), "iban": extra.get("iban", ""),
+                    "bic": extra.get("bic", ""), "bank": extra.get("bank_name", "")},
+        "customer": {"id": p.customer.id, "name": p.customer.name,
+                     "address": p.customer.address,
+                     "email": ", ".join(p.customer.emails), "business": p.customer.business},
+        "stage": {"key": stage.template, "number": stage.number, "name": stage.name,
+                  "tone": stage.tone, "deadline": as_of + timedelta(days=stage.deadline_days)},
+        "items": items,
+        "totals": totals,
+        "fees": fee_lines,
+        "interest_note": _interest_note(p),
+        "as_of": as_of,
+        "reference": f"{p.customer.id} " + ", ".join(i.invoice_no for i in p.decision.items),
+    }
+
+
+_FEE_LABELS = {
+    "de": {"flat": "Verzugspauschale nach § 288 Abs. 5 BGB (40 EUR je Rechnung)",
+           "stage": "Mahngebühr"},
+    "en": {"flat": "Late payment compensation (EUR 40 per invoice)", "stage": "Reminder fee"},
+}
+
+
+def _interest_note(p: PlannedReminder) -> str:
+    if p.claims.interest_missing:
+        return ("Verzugszinsen werden gesondert berechnet." if p.lang == "de"
+                else "Interest on late payment will be charged separately.")
+    if not p.claims.interest_by_currency():
+        return ""
+    margin = p.claims.margin
+    if margin == "8":
+        return ("Verzugszinsen: EZB-Referenzzinssatz + 8 Prozentpunkte (Richtlinie 2011/7/EU)"
+                if p.lang == "de" else
+                "Interest on late payment: ECB reference rate + 8 percentage points "
+                "(Directive 2011/7/EU)")
+    return (f"Verzugszinsen nach § 288 BGB: Basiszinssatz + {margin} Prozentpunkte"
+            if p.lang == "de" else
+            f"Default interest under § 288 German Civil Code: base rate + {margin} "
+            "percentage points")
+
+
+def _money(cents: int) -> Decimal:
+    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+
+
+# -- escalations -----------------------------------------------------------------------------
+
+
+def _escalations(plan: DunningPlan, planned: list[PlannedReminder],
+                 first_reminders: dict[str, date], invoice_dates: dict[str, date | None],
+                 outbox: Path, as_of: date, lang: str) -> Path:
+    interest_from: dict[str, date] = {}
+    for esc in plan.escalations:
+        for item in esc.items:
+            start = default_start(item.due, item.invoice_date, True, True,
+                                  first_reminders.get(item.invoice_no))
+            if start is not None:
+                interest_from[item.invoice_no] = start
+    folder = outbox / as_of.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"escalations-{as_of.isoformat()}.csv"
+    write_escalations_csv(plan.escalations, path, lang, interest_from=interest_from)
+    return path
+
+
+# -- the workbook, from the journal ----------------------------------------------------------
+
+
+def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
+                  lang: str) -> list[list]:
+    """The Reminders sheet: one row per reminder and currency, newest first."""
+    rows = []
+    states, channels = STATE_LABELS[lang], CHANNEL_LABELS[lang]
+    for r in sorted(records, key=lambda r: (r.day, r.id), reverse=True):
+        name = customers[r.customer_id].name if r.customer_id in customers else ""
+        currencies = list(dict.fromkeys([*r.totals, *r.interest, *r.fees])) or [""]
+        for currency in currencies:
+            rows.append([
+                r.day, r.customer_id, name, r.stage_name, ", ".join(r.invoice_nos), currency,
+                _money(r.totals.get(currency, 0)), _money(r.interest.get(currency, 0)),
+                _money(r.fees.get(currency, 0)), channels.get(r.channel, r.channel),
+                states[r.state], r.path or r.message_id, r.error,
+            ])
+    return rows
+
+
+def _write_book(book: WorkbookFile, journal: Journal, customers: dict[str, Customer], lang: str,
+                as_of: date, items: pd.DataFrame, policy: DunningPolicy, claim_inputs: dict
+                ) -> None:
+    """The Reminders sheet and the ledger's dunning columns, both from the journal."""
+    records = journal.reminders()
+    book.write_rows(REMINDERS, reminder_rows(records, customers, lang))
+    stage_of: dict[str, int] = {}
+    last_of: dict[str, date] = {}
+    for r in records:
+        if r.state not in ISSUED:
+            continue
+        for number in r.invoice_nos:
+            stage_of[number] = max(stage_of.get(number, 0), r.item_stages.get(number, r.stage_no))
+            last_of[number] = max(last_of.get(number, r.day), r.day)
+    live = items[~items["skipped"]]
+    numbers = live["invoice_no"].to_numpy(dtype=object)
+    open_now = live["open_cents"].to_numpy() > 0
+    names = [s.name for s in policy.stages]
+    codes = np.array([stage_of.get(n, 0) - 1 if ok else -1
+                      for n, ok in zip(numbers, open_now, strict=True)], dtype=np.int64)
+    codes[codes >= len(names)] = len(names) - 1
+    serial = np.array([(last_of[n] - date(1899, 12, 30)).days if n in last_of else 0
+                       for n in numbers], dtype=np.int64)
+    interest = _ledger_interest(live, customers, as_of, **claim_inputs)
+    columns = {
+        "dunning_stage": ColumnValues(codes=codes, labels=names),
+        "last_reminder": ColumnValues.scaled(serial, 0, serial == 0),
+        "interest": ColumnValues.scaled(interest, 2, interest == 0),
+    }
+    book.write_computed(INVOICES, numbers, columns, {})
+
+
+def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: date, *,
+                     invoice_dates, pay, first_reminders, variant: str, table: RateTable
+                     ) -> np.ndarray:
+    """Interest accrued today on each overdue item (0 where none is due or computable)."""
+    out = np.zeros(len(live), dtype=np.int64)
+    overdue = (live["status"].to_numpy(dtype=object) == "overdue") & (
+        live["open_cents"].to_numpy() > 0)
+    for i in np.flatnonzero(overdue):
+        row = live.iloc[i]
+        customer = customers.get(str(row["customer_id"]))
+        if customer is None:
+            continue
+        due = None if pd.isna(row["due"]) else pd.Timestamp(row["due"]).date()
+        number = str(row["invoice_no"])
+        item = ClaimItem(number, str(row["currency"]), int(row["open_cents"]), due,
+                         invoice_dates.get(number), pay.get(number, ()),
+                         first_reminders.get(number))
+        claims = claims_for([item], business=customer.business,
+                            consumer_notice=customer.consumer_notice, variant=variant,
+                            table=table, stage_fee_cents=0, fee_currency="EUR", as_of=as_of)
+        out[i] = claims.items[0].interest_cents
+    return out
