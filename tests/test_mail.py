@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arbook.cli import main
 from arbook.mail import HeaderInjection, TemplateProblem
@@ -281,6 +283,14 @@ def test_outbox_names_from_hostile_data_stay_inside(tmp_path, hint):
     assert not re.search(r"[\x00-\x1f/\\:*?\"<>|]", path.name)
     assert stem.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "LPT1", "COM1"}
     assert not stem.endswith((".", " "))
+
+
+@given(st.text(max_size=400))
+def test_safe_name_is_a_plain_file_name_for_any_text(hint):
+    name = safe_name(hint)
+    assert name and len(name.encode()) <= 120 and name == name.strip(". ")
+    assert not re.search(r"[\x00-\x1f\x7f/\\:*?\"<>|]|\.\.", name)
+    assert name.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "COM1", "LPT9"}
 
 
 def test_safe_name_keeps_readable_names():
