@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -146,7 +146,7 @@ def _customers(frame: pd.DataFrame, lang: str) -> dict[str, Customer]:
 def _rate_table(book: WorkbookFile, variant: str, problems: list[Problem]) -> RateTable:
     """The rate table from the Settings sheet; the packaged one for books without it."""
     packaged = load_rate_table(variant)  # type: ignore[arg-type]
-    if BASE_RATES.name not in book.book.tables:
+    if not book.book.has_table(BASE_RATES.name):
         return packaged
     raw = book.read_table(BASE_RATES)
     column = "base_rate" if variant == "de" else "ecb_rate"
@@ -178,7 +178,7 @@ def _cell(col, i: int, date1904: bool, as_date: bool = False) -> object:
 
 
 def _policy(book: WorkbookFile, lang: str, problems: list[Problem]) -> DunningPolicy:
-    if DUNNING.name not in book.book.tables:
+    if not book.book.has_table(DUNNING.name):
         problems.append(Problem(
             f"no table {DUNNING.name}: using the default dunning policy. A workbook made by "
             "'arbook init' has it on the Settings sheet.", sheet="Settings",
@@ -278,8 +278,7 @@ def remind(path: Path, as_of: date | None = None, customer: str | None = None,
                           table, settings, as_of, policy.last.number)
                 for decision in plan.reminders if decision.customer_id in customers
             ]
-            for p in planned:
-                problems += list(p.claims.problems)
+            problems += _claim_problems(planned)
             result = RemindResult(path, as_of, lang, plan, planned, problems, mode,
                                   uncertain=uncertain)
             if dry_run:
@@ -307,6 +306,20 @@ def remind(path: Path, as_of: date | None = None, customer: str | None = None,
             journal.close()
 
 
+def _claim_problems(planned: list[PlannedReminder]) -> list[Problem]:
+    """Claims problems once each, with the customers they concern (not once per customer)."""
+    seen: dict[str, tuple[Problem, list[str]]] = {}
+    for p in planned:
+        for problem in p.claims.problems:
+            seen.setdefault(problem.message, (problem, []))[1].append(p.customer.id)
+    out = []
+    for problem, ids in seen.values():
+        who = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        out.append(replace(problem, message=f"customers {who}: {problem.message}"
+                           if len(ids) > 1 else f"customer {who}: {problem.message}"))
+    return out
+
+
 def _only_customer(plan: DunningPlan, customer: str) -> DunningPlan:
     return DunningPlan(
         reminders=[r for r in plan.reminders if r.customer_id == customer],
@@ -327,8 +340,7 @@ def _plan_one(decision: ReminderDecision, customers: dict[str, Customer],
     claims = claims_for(items, business=customer.business,
                         consumer_notice=customer.consumer_notice, variant=variant, table=table,
                         stage_fee_cents=decision.stage.fee_cents,
-                        fee_currency=settings.home_currency, as_of=as_of,
-                        customer_id=customer.id)
+                        fee_currency=settings.home_currency, as_of=as_of)
     return PlannedReminder(decision, customer, customer.language, claims,
                            {i.invoice_no: invoice_dates.get(i.invoice_no)
                             for i in decision.items}, last_stage)

@@ -103,7 +103,7 @@ class ClaimItem:
 
 def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: bool,
                variant: str, table: RateTable, stage_fee_cents: int, fee_currency: str,
-               as_of: date, customer_id: str = "") -> Claims:
+               as_of: date) -> Claims:
     """Interest and fees of one reminder (see the module docstring for the rules)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown interest variant {variant!r}")
@@ -129,7 +129,7 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
                 if exc.half_year not in missing_reported:
                     missing_reported.add(exc.half_year)
                     problems.append(Problem(
-                        f"customer {customer_id}: interest left out of the reminder. {exc}",
+                        f"interest left out of the reminder. {exc}",
                         sheet="Settings", severity=Severity.WARNING))
         flat = FLAT_FEE_CENTS if business and in_default else 0
         claimed.append(ItemClaim(item.invoice_no, item.currency, item.open_cents,

@@ -141,6 +141,9 @@ class Book:
                 )
         return out
 
+    def has_table(self, name: str) -> bool:
+        return name.casefold() in self.tables
+
     def table(self, name: str) -> TableInfo:
         info = self.tables.get(name.casefold())
         if info is None:
