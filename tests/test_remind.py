@@ -298,3 +298,22 @@ def test_cli_preview_and_help(book):
     assert "Mahnsperre" in result.output or "blocked" in result.output.lower()
     help_text = runner.invoke(main, ["remind", "--help"]).output
     assert "Example" in help_text and "--send" in help_text
+
+
+def test_after_the_last_stage_the_customer_is_escalated_with_a_csv(book):
+    with Journal.for_book(book) as journal:  # K1 had all four stages, the last on 2026-05-10
+        for stage, day in ((1, date(2026, 4, 5)), (2, date(2026, 4, 19)), (3, date(2026, 5, 3)),
+                           (4, date(2026, 5, 10))):
+            record = journal.intend(day=day, customer_id="K1", stage_no=stage,
+                                    stage_name=f"S{stage}", invoice_nos=["RE-1"],
+                                    totals={"EUR": 100000}, interest={}, fees={},
+                                    channel="draft")
+            journal.mark(record, State.DRAFTED)
+    result = job.remind(book, AS_OF, customer="K1")
+    assert result.reminders == []
+    (escalation,) = result.plan.escalations
+    assert escalation.customer_id == "K1"
+    text = result.escalation_csv.read_text(encoding="utf-8-sig")
+    assert "RE-1" in text and "RE-2" not in text  # the disputed invoice is not claimed
+    # interest runs from the day after the due date (business): 2026-05-01
+    assert "01.05.2026" in text or "2026-05-01" in text
