@@ -76,9 +76,10 @@ def date_of(elem: ET.Element | None) -> date | None:
 
 
 def party(related: ET.Element | None, role: str) -> tuple[str, str]:
-    """(name, IBAN) of Dbtr or Cdtr; name directly or under Pty (v8)."""
+    """(name, IBAN) of Dbtr or Cdtr; name directly, under Pty (v8) or of a bank (Agt, v8)."""
     who = child(related, role)
-    name = text(who, "Nm") or text(who, "Pty", "Nm")
+    name = (text(who, "Nm") or text(who, "Pty", "Nm")
+            or text(who, "Agt", "FinInstnId", "Nm"))
     account = child(related, role + "Acct", "Id")
     iban = text(account, "IBAN") or text(account, "Othr", "Id")
     return name, iban
