@@ -57,6 +57,12 @@ def read_one(data: bytes, file: str, csv_profile: CsvProfile | None
 def dispatch(data: bytes, file: str, csv_profile: CsvProfile | None
              ) -> tuple[list[Statement], list[Problem]]:
     """Pick the reader by what the bytes say: XML namespace, MT940 tags, CSV header."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": UTF-16 with a BOM
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return [], [Problem("UTF-16 text that does not decode / Kodierung fehlerhaft",
+                                file=file)]
     if not data.strip():
         return [], [Problem("the file is empty / die Datei ist leer", file=file)]
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
