@@ -49,6 +49,7 @@ def test_transactions_match_the_packages_expected_output(path):
     statements, _ = read_statements(path)
     ours = [e for s in statements for e in s.entries]
     theirs = [t["data"] for t in expected["transactions"]]
+    raw = path.read_text(encoding="latin-1").replace("\r", "").replace("\n", "")
     assert len(ours) == len(theirs)
     for entry, tx in zip(ours, theirs, strict=True):
         assert entry.amount_cents == cents(tx["amount"]["amount"]) * (
@@ -57,7 +58,10 @@ def test_transactions_match_the_packages_expected_output(path):
         if tx.get("entry_date"):
             assert str(entry.booking_date) == tx["entry_date"]
         e2e = " ".join((tx.get("end_to_end_reference") or "").split())
-        assert entry.end_to_end_id == ("" if e2e in ("NONREF", "NOTPROVIDED") else e2e)
+        if e2e in ("", "NONREF", "NOTPROVIDED"):  # the package reads no Dutch /EREF/; we do
+            assert not entry.end_to_end_id or f"/EREF/{entry.end_to_end_id}/" in raw
+        else:
+            assert entry.end_to_end_id == e2e
         if tx.get("applicant_iban"):
             assert entry.counterparty_iban == tx["applicant_iban"]
         if tx.get("applicant_name"):
@@ -118,3 +122,17 @@ def test_fragments_without_a_statement_are_a_clear_problem():
     statements, problems = read_statements(folder(WOLPH) / "self-provided/sparkassen.sta")
     assert statements == []
     assert "no MT940 statement" in problems[0].message
+
+
+def test_dutch_structured_86_and_hard_wrapped_ing_lines():
+    path = folder("oca-bank-statement-import/mt940") / "test-ing.940"
+    statements, problems = read_statements(path)
+    assert problems == [] and [check_balance(s) for s in statements] == [None]
+    flat = path.read_text(encoding="latin-1").replace("\n", "")
+    erefs = [e.end_to_end_id for e in statements[0].entries if e.end_to_end_id]
+    assert erefs and all(f"/EREF/{r}/" in flat for r in erefs)
+    named = [e for e in statements[0].entries if e.counterparty_name]
+    assert named and all(f"/CNTP/{e.counterparty_iban}/" in flat and e.counterparty_name in flat
+                         for e in named)
+    sixty_ones = flat.count(":61:")
+    assert len(statements[0].entries) == sixty_ones

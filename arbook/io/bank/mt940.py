@@ -30,15 +30,25 @@ logging.getLogger("mt940").addHandler(logging.NullHandler())  # its errors becom
 
 
 class LooseStatementNumber(mt940.tags.StatementNumber):
-    """`:28C:` wrapped over two lines (seen in an ING NL export): `0000` / `0`."""
+    """`:28C:` wrapped over two lines (ING NL hard-wraps every field): `0000` / `0`."""
 
     pattern = r"(?P<statement_number>\d{1,5})\s*(?:/?(?P<sequence_number>\d{1,5}))?$"
 
 
+class LooseStatement(mt940.tags.Statement):
+    """`:61:` whose reference and supplementary details wrap over several lines (ING NL)."""
+
+    pattern = mt940.tags.Statement.pattern.replace(
+        "(\\n?(?P<extra_details>.*))?", "(\\n?(?P<extra_details>(?:.|\\n)*))?")
+
+
 FALLBACK_TAGS = (
     {mt940.tags.StatementASNB.id: mt940.tags.StatementASNB()},  # IBAN as :61: reference
-    {LooseStatementNumber.id: LooseStatementNumber()},
+    {LooseStatementNumber.id: LooseStatementNumber(), LooseStatement.id: LooseStatement()},
 )
+# Dutch banks' structured :86: (`/EREF/x//CNTP/iban/bic/name//REMI/USTD//text/`)
+NL_TAG_RE = re.compile(r"/(EREF|CNTP|REMI|ORDP|BENM|MARF|CSID|PREF|RTRN|ISDT|NAME|ADDR|IBAN|"
+                       r"BIC|TRCD|PURP|ULTD|ULTC|BUSP|SVCL)/")
 
 
 def looks_like_mt940(data: bytes) -> bool:
@@ -138,14 +148,38 @@ def clean(value: object) -> str:
     return " ".join(str(value).split()) if value not in (None, "NONREF") else ""
 
 
+def dutch_86(details: str) -> dict[str, str]:
+    """{'EREF': .., 'NAME': .., 'IBAN': .., 'REMI': ..} from a Dutch structured :86:, else {}.
+
+    These banks hard-wrap the field at 65 characters, so lines are joined without a space.
+    """
+    flat = details.replace("\r", "").replace("\n", "")
+    if not NL_TAG_RE.match(flat):
+        return {}
+    parts = NL_TAG_RE.split(flat)
+    raw: dict[str, str] = {}
+    for tag, value in zip(parts[1::2], parts[2::2], strict=True):
+        raw.setdefault(tag, value)
+    cntp = raw.get("CNTP", "").split("/")
+    remi = re.sub(r"^(USTD|STRD/CUR)//?", "", raw.get("REMI", "")).strip("/ ")
+    return {
+        "EREF": raw.get("EREF", "").strip("/ "),
+        "IBAN": cntp[0] if cntp[0] else raw.get("IBAN", "").strip("/ "),
+        "NAME": (cntp[2] if len(cntp) > 2 else "") or raw.get("NAME", "").strip("/ "),
+        "REMI": remi,
+    }
+
+
 def to_entry(t: dict, sid: str, account: str, currency: str, file: str,
              position: int) -> BankEntry:
     cents = decimal_to_cents(Decimal(t["amount"].amount))
     purpose = " ".join(clean(t.get(k)) for k in ("purpose", "additional_purpose") if t.get(k))
-    remittance = purpose or clean(t.get("extra_details"))
-    e2e = clean(t.get("end_to_end_reference"))
-    name = clean(t.get("applicant_name"))
-    iban = clean(t.get("applicant_iban"))
+    dutch = {} if purpose else dutch_86(t.get("transaction_details") or "")
+    remittance = (purpose or clean(dutch.get("REMI")) or clean(t.get("transaction_details"))
+                  or clean(t.get("extra_details")))
+    e2e = clean(t.get("end_to_end_reference")) or clean(dutch.get("EREF"))
+    name = clean(t.get("applicant_name")) or clean(dutch.get("NAME"))
+    iban = clean(t.get("applicant_iban")) or clean(dutch.get("IBAN"))
     bank_ref = clean(t.get("bank_reference"))
     # customer/bank references repeat across entries in many files; only a hash is stable
     ref = stable_ref(account, t.get("entry_date"), t.get("date"), cents, e2e, remittance, name,
