@@ -112,6 +112,9 @@ def test_ing_latin1_with_preamble():
     # one row of the real export lacks a field: reported with its line, not guessed
     short = [r for r in expected if r["Währung"] != "EUR"]
     assert len(short) == 1 and len(problems) == 1 and problems[0].row is not None
+    assert "6 fields, the header 7" in problems[0].message
+    lines = (folder(DE) / "ing-mit-saldo.csv").read_text(encoding="latin-1").splitlines()
+    assert lines[problems[0].row - 1].count(";") == 5
     # the header "Auftraggeber/Empfänger" is only recognised when latin-1 was decoded right
     assert statement.format == "csv:ing"
 

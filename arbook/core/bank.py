@@ -59,6 +59,11 @@ def check_balance(statement: Statement) -> Problem | None:
     """
     if statement.opening_cents is None or statement.closing_cents is None:
         return None
+    foreign = sorted({e.currency for e in statement.entries if e.booked} - {statement.currency})
+    if foreign:
+        return Problem(f"statement {statement.id}: entries in {', '.join(foreign)} on a "
+                       f"{statement.currency} statement; the balance cannot be checked / "
+                       "Umsätze in fremder Währung, Saldo nicht prüfbar", file=statement.file)
     moved = sum(e.amount_cents for e in statement.entries if e.booked)
     gap = statement.opening_cents + moved - statement.closing_cents
     if gap == 0:

@@ -155,7 +155,10 @@ class Parser:
             try:
                 entry = self.entry(cells, line, marks, order)
             except ValueProblem as exc:
-                self.problem(f"{exc}; row skipped / Zeile übersprungen", line)
+                width = max(self.layout.columns.values()) + 1
+                short = (f" (the row has {len(cells)} fields, the header {width})"
+                         if len(cells) != width and self.layout.header_index is not None else "")
+                self.problem(f"{exc}{short}; row skipped / Zeile übersprungen", line)
                 continue
             entries.append(entry)
             raw = self.col.get(cells, self.p.running_balance)

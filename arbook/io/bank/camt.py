@@ -125,8 +125,8 @@ def balances(record: ET.Element, file: str, sid: str) -> tuple[dict[str, tuple],
     for bal in children(record, "Bal"):
         kind = text(bal, "Tp", "CdOrPrtry", "Cd") or text(bal, "Tp", "CdOrPrtry", "Prtry")
         try:
-            cents, _ = signed_cents(child(bal, "Amt"), text(bal, "CdtDbtInd"))
-            found.setdefault(kind, (cents, date_of(child(bal, "Dt"))))
+            cents, currency = signed_cents(child(bal, "Amt"), text(bal, "CdtDbtInd"))
+            found.setdefault(kind, (cents, date_of(child(bal, "Dt")), currency))
         except ValueProblem as exc:
             problems.append(Problem(f"statement {sid}, balance {kind}: {exc}", file=file))
     return found, problems
@@ -151,6 +151,11 @@ def read_record(record: ET.Element, file: str, version: str) -> tuple[Statement,
     first_balance = child(record, "Bal", "Amt")
     currency = (text(account, "Ccy") or (first_balance.get("Ccy", "") if first_balance is not None
                 else "") or (entries[0].currency if entries else ""))
+    problems.extend(
+        Problem(f"statement {sid}: {name} balance is in {b[2]}, the account in {currency}; "
+                "the balance check compares different currencies / Saldo in anderer Währung",
+                file=file)
+        for name, b in (("opening", opening), ("closing", closing)) if b and b[2] != currency)
     return Statement(
         id=sid, account_iban=iban, currency=currency,
         opening_cents=opening[0] if opening else None,
