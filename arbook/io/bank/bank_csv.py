@@ -20,6 +20,7 @@ from arbook.io.bank.csv_profiles import TARGOBANK, CsvProfile, match_profile, no
 from arbook.io.bank.values import (
     ValueProblem,
     amount_cents,
+    decode_text,
     guess_date_order,
     guess_decimal_mark,
     parse_date,
@@ -32,15 +33,6 @@ IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{11,30})\b")
 DATE_RE = re.compile(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}$|^\d{4}-\d{2}-\d{2}")
 PENDING_WORDS = ("vorgemerkt", "pending", "ausstehend", "vorgemerkte")
 
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) when valid, else cp1252, else latin-1 (never fails)."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 @dataclass
@@ -109,7 +101,7 @@ class RowReader:
 
 def read_bank_csv(data: bytes, file: str, profile: CsvProfile | None = None
                   ) -> tuple[list[Statement], list[Problem]]:
-    text = decode(data)
+    text = decode_text(data)
     layout, rows = find_layout(text, profile)
     if layout is None:
         return [], [Problem("no known bank CSV layout found (header not recognised); pass a "

@@ -19,7 +19,7 @@ import mt940.tags
 
 from arbook.core.bank import BankEntry, Statement, number_duplicates, stable_ref
 from arbook.core.problems import Problem
-from arbook.io.bank.values import ValueProblem, decimal_to_cents
+from arbook.io.bank.values import ValueProblem, decimal_to_cents, decode_text
 
 OPTIONS = mt940.Options.all()  # the fixes the next major release makes default (IBAN in ?31 ...)
 IBAN_RE = re.compile(r"^([A-Z]{2}\d{2}[A-Z0-9]{8,30}?)(?:[A-Z]{3})?$")
@@ -56,15 +56,6 @@ def looks_like_mt940(data: bytes) -> bool:
     return SWIFT_TAG_RE.search(data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")) is not None
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 when valid, else cp1252 (German banks), else latin-1 (never fails)."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
 
 def parse_blocks(text: str) -> list[mt940.models.Transactions]:
     """The package's statements; known bank quirks retried with a looser tag pattern."""
@@ -81,7 +72,7 @@ def parse_blocks(text: str) -> list[mt940.models.Transactions]:
 
 
 def read_mt940(data: bytes, file: str) -> tuple[list[Statement], list[Problem]]:
-    text = decode(data)
+    text = decode_text(data)
     try:
         blocks = parse_blocks(text)
     except (RuntimeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:

@@ -9,6 +9,16 @@ from decimal import Decimal, InvalidOperation
 AMOUNT_RE = re.compile(r"^[+-]?[\d.,' ]*\d[-+]?$")
 
 
+def decode_text(data: bytes) -> str:
+    """UTF-8 (BOM or not) when valid, else cp1252 (German banks), else latin-1 (never fails)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
 class ValueProblem(ValueError):
     """A single value could not be read; the reader turns it into a Problem with a place."""
 
