@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import time
 import zipfile
 
@@ -136,3 +137,28 @@ def test_utf16_and_cp1252_exports_read_like_utf8():
     assert p16 == [] and p1252 == []
     assert utf8 == utf16 == cp1252
     assert any(e.bank_tx_code == "Überweisungsgutschr." for e in utf8[0].entries)
+
+
+@pytest.mark.parametrize("name", ["camt-genkgo-tests/camt053.v8.xml",
+                                  "oca-bank-statement-import/camt/test-camt053.zip",
+                                  "mt940-wolph-tests/betterplace/sepa_snippet.sta",
+                                  "german-bank-csv-rechnungspilot/targobank-duesseldorf.csv",
+                                  "german-bank-csv-rechnungspilot/dkb.csv",
+                                  "oca-bank-statement-import/sheet/balance.csv"])
+def test_mutated_real_files_never_raise(name):
+    """Seeded byte flips, cuts and repeats of real files (each once found a traceback)."""
+    original = (folder(name.split("/")[0]).parent / name).read_bytes()
+    rng = random.Random(name)
+    for _ in range(150):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 6)):
+            pos = rng.randrange(len(data))
+            roll = rng.random()
+            if roll < 0.4:
+                data[pos] = rng.randrange(256)
+            elif roll < 0.7:
+                del data[pos:pos + rng.randint(1, 40)]
+            else:
+                data[pos:pos] = data[rng.randrange(len(data)):][:rng.randint(1, 60)]
+        statements, problems = read_bytes(bytes(data), "mutated")
+        assert statements or problems

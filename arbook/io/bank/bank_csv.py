@@ -43,36 +43,41 @@ class Layout:
     columns: dict[str, int]  # normalised header -> column index
 
 
-def rows_of(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """(line number, cells) for every row; line numbers count physical lines from 1."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    out = []
+def rows_of(text: str, delimiter: str) -> tuple[list[tuple[int, list[str]]], Problem | None]:
+    """(line number, cells) for every row up to the first unreadable one, and its Problem."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out: list[tuple[int, list[str]]] = []
     start = 1
-    for row in reader:
-        out.append((start, row))
-        start = reader.line_num + 1
-    return out
+    try:
+        for row in reader:
+            out.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        return out, Problem(f"CSV unreadable from here on ({exc}); the rest is ignored / "
+                            "CSV ab hier nicht lesbar", row=start)
+    return out, None
 
 
-def find_layout(text: str, profile: CsvProfile | None) -> tuple[Layout | None, list]:
+def find_layout(text: str, profile: CsvProfile | None
+                ) -> tuple[Layout | None, list, Problem | None]:
     """Try the sniffed delimiter first, then the usual ones; the first with a known header wins."""
     try:
         sniffed = csv.Sniffer().sniff(text[:8192], delimiters=DELIMITERS).delimiter
     except csv.Error:
         sniffed = ";"
     for delimiter in dict.fromkeys(sniffed + DELIMITERS):
-        rows = rows_of(text, delimiter)
+        rows, broken = rows_of(text, delimiter)
         for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
             found = match_profile(cells, (profile,)) if profile else match_profile(cells)
             if found:
                 columns = {}
                 for i, cell in enumerate(cells):
                     columns.setdefault(norm(cell), i)
-                return Layout(found, delimiter, index, columns), rows
+                return Layout(found, delimiter, index, columns), rows, broken
         if profile is None and looks_like_targobank(rows):
             columns = {name: i for i, name in enumerate(TARGOBANK.headerless)}
-            return Layout(TARGOBANK, delimiter, None, columns), rows
-    return None, []
+            return Layout(TARGOBANK, delimiter, None, columns), rows, broken
+    return None, [], None
 
 
 def looks_like_targobank(rows: list[tuple[int, list[str]]]) -> bool:
@@ -102,11 +107,12 @@ class RowReader:
 def read_bank_csv(data: bytes, file: str, profile: CsvProfile | None = None
                   ) -> tuple[list[Statement], list[Problem]]:
     text = decode_text(data)
-    layout, rows = find_layout(text, profile)
+    layout, rows, broken = find_layout(text, profile)
     if layout is None:
         return [], [Problem("no known bank CSV layout found (header not recognised); pass a "
                             "column mapping for this bank / CSV-Format unbekannt", file=file)]
-    return Parser(layout, rows, file).parse()
+    statements, problems = Parser(layout, rows, file).parse()
+    return statements, problems + ([broken.at_file(file)] if broken else [])
 
 
 class Parser:
@@ -153,14 +159,21 @@ class Parser:
                 self.problem(f"{exc}{short}; row skipped / Zeile übersprungen", line)
                 continue
             entries.append(entry)
-            raw = self.col.get(cells, self.p.running_balance)
-            balances.append(amount_cents(raw, marks[self.p.running_balance]) if raw else None)
+            balances.append(self.running_balance(cells, line, marks))
         if not entries:
             self.problem("no bank entries in the file / keine Umsätze gefunden", None,
                          severity=Severity.WARNING)
             return [], self.problems
         self.check_running_balance(entries, balances)
         return [self.statement(entries)], self.problems
+
+    def running_balance(self, cells: list[str], line: int, marks: dict) -> int | None:
+        raw = self.col.get(cells, self.p.running_balance)
+        try:
+            return amount_cents(raw, marks[self.p.running_balance]) if raw else None
+        except ValueProblem as exc:
+            self.problem(f"running balance: {exc}", line, column="Saldo nach Buchung")
+            return None
 
     def read_preamble(self) -> None:
         """Account IBAN, 'Kontostand vom ...', 'Saldo;...', 'Balance at end of period'."""
@@ -181,13 +194,13 @@ class Parser:
                 else "opening" if label.startswith("balance at start") else None)
         if kind is None:
             return False
+        found = re.search(r"\d{1,2}\.\d{1,2}\.\d{2,4}", cells[0])
         try:
             cents = amount_cents(values[0], guess_decimal_mark([values[0]]))
+            when = parse_date(found.group(0)) if found else None
         except ValueProblem as exc:
             self.problem(f"balance row: {exc}", line)
             return True
-        found = re.search(r"\d{1,2}\.\d{1,2}\.\d{2,4}", cells[0])
-        when = parse_date(found.group(0)) if found else None
         setattr(self, kind, (cents, when))
         return True
 

@@ -105,6 +105,8 @@ def read_camt(data: bytes, file: str) -> tuple[list[Statement], list[Problem]]:
     except ET.ParseError as exc:
         return [], [Problem(f"broken XML: {exc} (truncated or not XML?) / XML defekt",
                             file=file, row=exc.position[0] if exc.position else None)]
+    except (LookupError, ValueError) as exc:  # e.g. an unknown encoding in the declaration
+        return [], [Problem(f"unreadable XML: {exc} / XML nicht lesbar", file=file)]
     message = next(iter(root), None)
     records = [r for r in (message if message is not None else []) if local(r.tag) in RECORD_TAGS]
     if not records:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -50,7 +51,7 @@ def unzip_members(data: bytes, file: str, limits: Limits) -> tuple[list[tuple[st
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
         return [], [Problem(f"not a readable ZIP file ({exc}) / ZIP-Datei defekt", file=file)]
     if len(infos) > limits.max_members:
         return [], [Problem(f"ZIP has {len(infos)} files, more than the limit of "
@@ -69,7 +70,7 @@ def unzip_members(data: bytes, file: str, limits: Limits) -> tuple[list[tuple[st
         try:
             with archive.open(info) as handle:
                 content = handle.read(budget + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError,
+        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, zlib.error,
                 NotImplementedError) as exc:
             return [], [Problem(f"cannot unpack ({exc}) / nicht entpackbar", file=where)]
         if len(content) > budget:
