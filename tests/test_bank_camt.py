@@ -52,6 +52,7 @@ def test_genkgo_entries_match_expected_json(path):
         entry = statement.entries[expected["getIndex"]]
         assert entry.amount_cents == int(expected["getAmount"]["getAmount"])
         assert entry.currency == expected["getAmount"]["getCurrency"]["getCode"]
+        assert entry.booked == (expected["getStatus"] == "BOOK")  # PDNG is never applied
         assert str(entry.booking_date) == str(day(expected["getBookingDate"]))
         assert str(entry.value_date) == str(day(expected["getValueDate"]))
         if expected["getAccountServicerReference"]:

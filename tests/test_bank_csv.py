@@ -204,3 +204,14 @@ def test_amount_formats(text, mark, cents):
 def test_amounts_that_are_not_amounts(text):
     with pytest.raises(ValueProblem):
         amount_cents(text, ",")
+
+
+def test_imported_text_is_kept_on_one_line_and_as_written(tmp_path):
+    """Line breaks and control characters go; a formula-like text stays text (the workbook
+    writer escapes it), and nothing is evaluated here."""
+    path = tmp_path / "x.csv"
+    path.write_text('Date,Label,Amount\n12/15/2018,"=HYPERLINK(""http://x"")\nRE 42\x07",1.00\n',
+                    encoding="utf-8")
+    (statement,), problems = read_statements(path)
+    assert problems == []
+    assert statement.entries[0].remittance == '=HYPERLINK("http://x") RE 42'

@@ -25,6 +25,7 @@ from arbook.io.bank.values import (
     guess_decimal_mark,
     parse_date,
     sepa_fields,
+    tidy,
 )
 
 DELIMITERS = ";,\t|"
@@ -97,11 +98,10 @@ class RowReader:
 
     def get(self, cells: list[str], names: tuple[str, ...]) -> str:
         i = self.index(names)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
+        return tidy(cells[i]) if i is not None and i < len(cells) else ""
 
     def joined(self, cells: list[str], names: tuple[str, ...]) -> str:
-        parts = [self.get(cells, (n,)) for n in names]
-        return " ".join(" ".join(p.split()) for p in parts if p)
+        return " ".join(p for p in (self.get(cells, (n,)) for n in names) if p)
 
 
 def read_bank_csv(data: bytes, file: str, profile: CsvProfile | None = None

@@ -18,7 +18,7 @@ from defusedxml.ElementTree import fromstring
 
 from arbook.core.bank import BankEntry, Statement, number_duplicates, stable_ref
 from arbook.core.problems import Problem
-from arbook.io.bank.values import ValueProblem, decimal_to_cents
+from arbook.io.bank.values import ValueProblem, decimal_to_cents, tidy
 
 NAMESPACE_RE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[234]\.001\.0\d)")
 RECORD_TAGS = ("Stmt", "Rpt", "Ntfctn")
@@ -48,8 +48,9 @@ def children(elem: ET.Element | None, name: str) -> list[ET.Element]:
 
 
 def text(elem: ET.Element | None, *path: str) -> str:
+    """The element's text on one line (control characters and line breaks become spaces)."""
     found = child(elem, *path)
-    return (found.text or "").strip() if found is not None else ""
+    return tidy(found.text or "") if found is not None else ""
 
 
 def signed_cents(amt: ET.Element | None, indicator: str) -> tuple[int, str]:
@@ -209,7 +210,7 @@ def build(ntry: ET.Element, details: list[ET.Element], cents: int, indicator: st
     related = [child(d, "RltdPties") for d in details]
     role = "Dbtr" if indicator == "CRDT" else "Cdtr"
     name, iban = next(((n, i) for n, i in (party(r, role) for r in related) if n or i), ("", ""))
-    ustrd = [u.text.strip() for d in details for u in children(child(d, "RmtInf"), "Ustrd")
+    ustrd = [tidy(u.text) for d in details for u in children(child(d, "RmtInf"), "Ustrd")
              if u.text and u.text.strip()]
     creditor_ref = next((text(d, "RmtInf", "Strd", "CdtrRefInf", "Ref") for d in details
                          if text(d, "RmtInf", "Strd", "CdtrRefInf", "Ref")), "")

@@ -19,7 +19,7 @@ import mt940.tags
 
 from arbook.core.bank import BankEntry, Statement, number_duplicates, stable_ref
 from arbook.core.problems import Problem
-from arbook.io.bank.values import ValueProblem, decimal_to_cents, decode_text
+from arbook.io.bank.values import ValueProblem, decimal_to_cents, decode_text, tidy
 
 OPTIONS = mt940.Options.all()  # the fixes the next major release makes default (IBAN in ?31 ...)
 IBAN_RE = re.compile(r"^([A-Z]{2}\d{2}[A-Z0-9]{8,30}?)(?:[A-Z]{3})?$")
@@ -136,7 +136,7 @@ def plain_date(value: object) -> date | None:
 
 
 def clean(value: object) -> str:
-    return " ".join(str(value).split()) if value not in (None, "NONREF") else ""
+    return tidy(value) if value not in (None, "NONREF") else ""
 
 
 def dutch_86(details: str) -> dict[str, str]:

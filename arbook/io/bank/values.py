@@ -19,6 +19,14 @@ def decode_text(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def tidy(text: object) -> str:
+    """Imported text on one line: control characters out, runs of whitespace as one space."""
+    return " ".join(CONTROL_RE.sub(" ", str(text)).split()) if text is not None else ""
+
+
 class ValueProblem(ValueError):
     """A single value could not be read; the reader turns it into a Problem with a place."""
 
