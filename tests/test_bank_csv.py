@@ -120,12 +120,21 @@ def test_ing_latin1_with_preamble():
 
 
 def test_targobank_decimal_comma_and_point_variants_agree():
-    (comma,), _ = read_statements(folder(DE) / "targobank-duesseldorf.csv")
-    (point,), _ = read_statements(folder(DE) / "targobank-duesseldorf-variation.csv")
-    assert [e.amount_cents for e in comma.entries] == [e.amount_cents for e in point.entries]
-    assert comma.entries[0].amount_cents == -500
-    assert any(e.amount_cents == 8316 for e in comma.entries)  # the credit column
-    assert comma.account_iban == "DE67000000000000000000"
+    comma_statements, _ = read_statements(folder(DE) / "targobank-duesseldorf.csv")
+    point_statements, _ = read_statements(folder(DE) / "targobank-duesseldorf-variation.csv")
+
+    def by_line(statements):
+        return sorted((e for s in statements for e in s.entries), key=lambda e: e.position)
+
+    comma, point = by_line(comma_statements), by_line(point_statements)
+    assert [e.amount_cents for e in comma] == [e.amount_cents for e in point]
+    assert comma[0].amount_cents == -500
+    assert any(e.amount_cents == 8316 for e in comma)  # the credit column
+    # the account is in every row; rows naming another account form their own statement
+    accounts = {line.rsplit(";", 1)[-1].strip().strip("'") for line in (
+        folder(DE) / "targobank-duesseldorf.csv").read_text(encoding="utf-8").splitlines()
+        if line.strip()}
+    assert {s.account_iban for s in comma_statements} == accounts
 
 
 def test_paypal_uses_the_transaction_code_as_reference():
@@ -215,3 +224,13 @@ def test_imported_text_is_kept_on_one_line_and_as_written(tmp_path):
     (statement,), problems = read_statements(path)
     assert problems == []
     assert statement.entries[0].remittance == '=HYPERLINK("http://x") RE 42'
+
+
+def test_one_statement_per_account_and_currency():
+    expected = list(csv.DictReader(io.StringIO(
+        (folder(SHEET) / "multi_currency.csv").read_text(encoding="utf-8"))))
+    statements, problems = read_statements(folder(SHEET) / "multi_currency.csv")
+    assert problems == []
+    assert sorted(s.currency for s in statements) == sorted({r["Currency"] for r in expected})
+    assert all({e.currency for e in s.entries} == {s.currency} for s in statements)
+    assert len({s.id for s in statements}) == len(statements)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from arbook.core.bank import BankEntry, Statement, number_duplicates, stable_ref
+from arbook.core.bank import BankEntry, Statement, format_cents, number_duplicates, stable_ref
 from arbook.core.problems import Problem, Severity
 from arbook.io.bank.csv_profiles import TARGOBANK, CsvProfile, match_profile, norm
 from arbook.io.bank.values import (
@@ -32,7 +32,8 @@ DELIMITERS = ";,\t|"
 HEADER_SEARCH_ROWS = 40
 IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{11,30})\b")
 DATE_RE = re.compile(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}$|^\d{4}-\d{2}-\d{2}")
-PENDING_WORDS = ("vorgemerkt", "pending", "ausstehend", "vorgemerkte")
+PENDING_WORDS = ("vorgemerkt", "pending", "ausstehend")
+Balance = tuple[int, date | None]  # cents and, where the file says it, the date
 
 
 
@@ -127,8 +128,8 @@ class Parser:
         self.body = [(n, c) for n, c in rows[start:] if any(x.strip() for x in c)]
         self.problems: list[Problem] = []
         self.account = ""
-        self.opening: tuple[int, date | None] | None = None
-        self.closing: tuple[int, date | None] | None = None
+        self.opening: Balance | None = None  # stated in a preamble or trailer row
+        self.closing: Balance | None = None
 
     def problem(self, message: str, line: int | None, column: str = "",
                 severity: Severity = Severity.ERROR) -> None:
@@ -148,24 +149,34 @@ class Parser:
             self.problem("dates like 01/04/20 could be day or month first; read as day first "
                          "(Tag.Monat) / Datumsreihenfolge nicht eindeutig", None,
                          severity=Severity.WARNING)
-        entries, balances = [], []
+        groups: dict[tuple[str, str], list[tuple[BankEntry, int | None]]] = {}
         for line, cells in data_rows:
             try:
-                entry = self.entry(cells, line, marks, order)
+                entry, account = self.entry(cells, line, marks, order)
             except ValueProblem as exc:
                 width = max(self.layout.columns.values()) + 1
                 short = (f" (the row has {len(cells)} fields, the header {width})"
                          if len(cells) != width and self.layout.header_index is not None else "")
                 self.problem(f"{exc}{short}; row skipped / Zeile übersprungen", line)
                 continue
-            entries.append(entry)
-            balances.append(self.running_balance(cells, line, marks))
-        if not entries:
+            balance = self.running_balance(cells, line, marks)
+            groups.setdefault((account, entry.currency), []).append((entry, balance))
+        if not groups:
             self.problem("no bank entries in the file / keine Umsätze gefunden", None,
                          severity=Severity.WARNING)
             return [], self.problems
-        self.check_running_balance(entries, balances)
-        return [self.statement(entries)], self.problems
+        if len(groups) > 1 and (self.opening or self.closing):
+            self.problem("the file has several accounts or currencies; its stated balance is "
+                         "not checked / mehrere Konten oder Währungen", None,
+                         severity=Severity.WARNING)
+        statements = []
+        for (account, _), rows in groups.items():
+            entries = [e for e, _ in rows]
+            found = self.check_running_balance(entries, [b for _, b in rows])
+            stated = (self.opening, self.closing) if len(groups) == 1 else (None, None)
+            opening, closing = found or stated
+            statements.append(self.statement(account, entries, opening, closing))
+        return statements, self.problems
 
     def running_balance(self, cells: list[str], line: int, marks: dict) -> int | None:
         raw = self.col.get(cells, self.p.running_balance)
@@ -229,7 +240,9 @@ class Parser:
         cents = amount_cents(credit, marks[p.credit]) if credit else 0
         return cents - abs(amount_cents(debit, marks[p.debit])) if debit else cents
 
-    def entry(self, cells: list[str], line: int, marks: dict, order: str) -> BankEntry:
+    def entry(self, cells: list[str], line: int, marks: dict, order: str
+              ) -> tuple[BankEntry, str]:
+        """The row's entry and the account it is booked on."""
         p, col = self.p, self.col
         cents = self.amount(cells, marks)
         booking = parse_date(col.get(cells, p.booking_date), order)
@@ -241,7 +254,6 @@ class Parser:
             cells, p.name_when_in if cents >= 0 else p.name_when_out)
         iban = col.get(cells, p.iban).replace(" ", "") or sepa.get("IBAN", "")
         account = col.get(cells, p.account).strip("'") or self.account
-        self.account = self.account or account
         e2e = col.get(cells, p.end_to_end_id) or sepa.get("EREF", "")
         status = col.get(cells, p.status).lower()
         ref = col.get(cells, p.reference) or stable_ref(
@@ -256,38 +268,44 @@ class Parser:
             bank_tx_code=col.get(cells, p.bank_tx_code),
             booked=not any(w in status for w in PENDING_WORDS),
             file=self.file, position=line,
-        )
+        ), account
 
-    def check_running_balance(self, entries: list[BankEntry], balances: list) -> None:
-        """Each row's 'Saldo nach Buchung' = previous row's + this amount; the first break."""
+    def check_running_balance(self, entries: list[BankEntry], balances: list[int | None]
+                              ) -> tuple[Balance, Balance] | None:
+        """Each row's 'Saldo nach Buchung' = previous row's + this amount; the first break.
+
+        Returns the (opening, closing) balances the column implies, or None without the column.
+        """
         if not balances or any(b is None for b in balances):
-            return
+            return None
         descending = entries[0].booking_date > entries[-1].booking_date
         order = list(range(len(entries)))[::-1] if descending else list(range(len(entries)))
         for prev, cur in zip(order, order[1:], strict=False):
             if balances[prev] + entries[cur].amount_cents != balances[cur]:
                 self.problem(
-                    f"running balance breaks: {balances[prev] / 100:.2f} + "
-                    f"{entries[cur].amount_cents / 100:.2f} != {balances[cur] / 100:.2f} "
-                    "/ Saldo nach Buchung passt nicht", entries[cur].position,
-                    column="Saldo nach Buchung")
+                    f"running balance breaks: {format_cents(balances[prev])} + "
+                    f"{format_cents(entries[cur].amount_cents)} != "
+                    f"{format_cents(balances[cur])} / Saldo nach Buchung passt nicht",
+                    entries[cur].position, column="Saldo nach Buchung")
                 break
         first, last = order[0], order[-1]
-        self.opening = (balances[first] - entries[first].amount_cents, None)
-        self.closing = (balances[last], entries[last].booking_date)
+        return ((balances[first] - entries[first].amount_cents, None),
+                (balances[last], entries[last].booking_date))
 
-    def statement(self, entries: list[BankEntry]) -> Statement:
+    def statement(self, account: str, entries: list[BankEntry], opening: Balance | None,
+                  closing: Balance | None) -> Statement:
         dates = [e.booking_date for e in entries if e.booking_date]
         start, end = min(dates), max(dates)
-        sid = f"csv:{self.account or 'unknown-account'}:{start.isoformat()}..{end.isoformat()}"
+        sid = f"csv:{account or 'unknown-account'}:{start.isoformat()}..{end.isoformat()}"
+        if len({e.currency for e in entries}) == 1 and entries[0].currency != "EUR":
+            sid += f":{entries[0].currency}"
         refs = number_duplicates([e.entry_ref for e in entries])
-        currency = entries[0].currency
         return Statement(
-            id=sid, account_iban=self.account, currency=currency,
-            opening_cents=self.opening[0] if self.opening else None,
-            closing_cents=self.closing[0] if self.closing else None,
-            opening_date=(self.opening[1] or start) if self.opening else None,
-            closing_date=(self.closing[1] or end) if self.closing else None,
+            id=sid, account_iban=account, currency=entries[0].currency,
+            opening_cents=opening[0] if opening else None,
+            closing_cents=closing[0] if closing else None,
+            opening_date=(opening[1] or start) if opening else None,
+            closing_date=(closing[1] or end) if closing else None,
             entries=tuple(replace(e, statement_id=sid, entry_ref=r)
                           for e, r in zip(entries, refs, strict=True)),
             file=self.file, format=f"csv:{self.p.name}",
