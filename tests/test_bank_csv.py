@@ -15,7 +15,13 @@ import pytest
 
 from arbook.core.bank import check_balance
 from arbook.io.bank import CsvProfile, read_bytes, read_statements
-from arbook.io.bank.values import ValueProblem, amount_cents
+from arbook.io.bank.values import (
+    ValueProblem,
+    amount_cents,
+    guess_date_order,
+    parse_date,
+    sepa_fields,
+)
 from tests.bank_extdata import folder
 
 DE = "german-bank-csv-rechnungspilot"
@@ -188,9 +194,8 @@ def test_generic_mapping_for_an_unknown_bank(tmp_path):
     path.write_text("Konto: DE02120300000000202051\n\nTag;Zweck;Summe;Partner\n"
                     "26.11.2026;RE 2026-0042;1.234,56;Muster GmbH\n"
                     "27.11.2026;Gebühr;12,00-;Bank\n", encoding="cp1252")
-    profile = CsvProfile(name="hausbank", required=frozenset({"tag", "summe"}),
-                         booking_date=("tag",), amount=("summe",), remittance=("zweck",),
-                         name_col=("partner",))
+    profile = CsvProfile(name="hausbank", booking_date=("Tag",), amount=("Summe",),
+                         remittance=("Zweck",), name_col=("Partner",))
     (statement,), problems = read_statements(path, csv_profile=profile)
     assert problems == []
     assert [e.amount_cents for e in statement.entries] == [123456, -1200]
@@ -234,3 +239,38 @@ def test_one_statement_per_account_and_currency():
     assert sorted(s.currency for s in statements) == sorted({r["Currency"] for r in expected})
     assert all({e.currency for e in s.entries} == {s.currency} for s in statements)
     assert len({s.id for s in statements}) == len(statements)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("EREF+11063225-1MREF+41310-1CRED+DE11ZZZ00000000003SVWZ+Rechnung 11063225",
+     {"EREF": "11063225-1", "MREF": "41310-1", "CRED": "DE11ZZZ00000000003",
+      "SVWZ": "Rechnung 11063225"}),
+    ("Servicepauschale EREF: N0003--0149 MREF: MLREF309677 CRED: DE80ZZZ00000030151 "
+     "IBAN: DE89370400440532013000 BIC: RZOODE77",
+     {"EREF": "N0003--0149", "MREF": "MLREF309677", "CRED": "DE80ZZZ00000030151",
+      "IBAN": "DE89370400440532013000", "BIC": "RZOODE77"}),
+    ("End-to-End-Ref.: 0098 Mandatsref: 0099 Gläubiger-ID: DE0123 SEPA-BASISLASTSCHRIFT",
+     {"EREF": "0098", "MREF": "0099", "CRED": "DE0123"}),
+    ("EREF+NOTPROVIDED SVWZ+RE 4711", {"SVWZ": "RE 4711"}),
+    ("Rechnung 4711 ohne Schlüsselwörter", {}),
+])
+def test_sepa_keywords_in_purpose_text(text, expected):
+    assert sepa_fields(text) == expected
+
+
+@pytest.mark.parametrize(("text", "order", "expected"), [
+    ("26.11.2026", "dmy", date(2026, 11, 26)), ("05.12.25", "dmy", date(2025, 12, 5)),
+    ("2026-11-26", "dmy", date(2026, 11, 26)), ("2014-12-31T13:15:00+01:00", "dmy",
+                                                date(2014, 12, 31)),
+    ("12/15/2018", "mdy", date(2018, 12, 15)), ("01/04/20", "dmy", date(2020, 4, 1)),
+])
+def test_dates(text, order, expected):
+    assert parse_date(text, order) == expected
+
+
+@pytest.mark.parametrize(("column", "order", "ambiguous"), [
+    (["12/15/2018", "01/02/2018"], "mdy", False), (["15/12/2018", "01/02/2018"], "dmy", False),
+    (["01/04/20", "02/04/20"], "dmy", True), (["26.11.2026"], "dmy", False),
+])
+def test_date_order_is_decided_by_the_whole_column(column, order, ambiguous):
+    assert guess_date_order(column) == (order, ambiguous)

@@ -95,7 +95,8 @@ class RowReader:
         self.layout = layout
 
     def index(self, names: tuple[str, ...]) -> int | None:
-        return next((self.layout.columns[n] for n in names if n in self.layout.columns), None)
+        columns = self.layout.columns
+        return next((columns[norm(n)] for n in names if norm(n) in columns), None)
 
     def get(self, cells: list[str], names: tuple[str, ...]) -> str:
         i = self.index(names)

@@ -8,8 +8,10 @@ A caller can pass its own `CsvProfile` for any other bank: that is the generic m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)
 def norm(header: str) -> str:
     text = header.replace("\ufeff", "").strip().strip('"').lower()
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
@@ -44,6 +46,13 @@ class CsvProfile:
     account: tuple[str, ...] = ()
     status: tuple[str, ...] = ()  # pending when the text says vorgemerkt / pending / ausstehend
     headerless: tuple[str, ...] = field(default=())  # column names for files without a header
+
+    def identifying(self) -> frozenset[str]:
+        """`required`, or for a caller's mapping without it: its date and amount columns."""
+        if self.required:
+            return self.required
+        named = (self.booking_date[:1] + (self.amount or self.debit or self.credit)[:1])
+        return frozenset(norm(n) for n in named)
 
 
 ATRUVIA = CsvProfile(  # Volksbanken, Sparda, GLS (Atruvia online banking)
@@ -121,5 +130,5 @@ def match_profile(headers: list[str], profiles: tuple[CsvProfile, ...] = PROFILE
                   ) -> CsvProfile | None:
     """The profile whose identifying headers are all present (most specific first)."""
     present = {norm(h) for h in headers}
-    fitting = [p for p in profiles if p.required and p.required <= present]
-    return max(fitting, key=lambda p: len(p.required)) if fitting else None
+    fitting = [p for p in profiles if p.identifying() and p.identifying() <= present]
+    return max(fitting, key=lambda p: len(p.identifying())) if fitting else None
