@@ -19,6 +19,7 @@ from arbook.io.bank.values import (
     ValueProblem,
     amount_cents,
     guess_date_order,
+    guess_decimal_mark,
     parse_date,
     sepa_fields,
 )
@@ -274,3 +275,11 @@ def test_dates(text, order, expected):
 ])
 def test_date_order_is_decided_by_the_whole_column(column, order, ambiguous):
     assert guess_date_order(column) == (order, ambiguous)
+
+
+@pytest.mark.parametrize(("column", "mark"), [
+    (["1.234", "5"], ","), (["1,234"], "."), (["1,533.50", "-33.50"], "."),
+    (["-62,3", "200"], ","), (["1,234", "12,50"], ","), (["-5.00", "-24.00"], "."),
+])
+def test_decimal_mark_is_decided_by_the_whole_column(column, mark):
+    assert guess_decimal_mark(column) == mark

@@ -49,24 +49,21 @@ def plain_amount_cents(text: str) -> int:
 
 
 def guess_decimal_mark(samples: list[str]) -> str:
-    """Decide ',' or '.' as decimal mark from a whole column, not cell by cell."""
+    """Decide ',' or '.' as decimal mark from a whole column, not cell by cell.
+
+    The last separator of a value followed by 1-2 digits is a decimal mark (strong vote);
+    followed by exactly 3 digits it is a thousands group, a weak vote for the other mark.
+    """
     comma = point = 0
     for s in samples:
-        s = s.strip().rstrip("-+")
-        m = re.search(r"([.,])(\d+)$", s)
+        m = re.search(r"([.,])(\d+)$", s.strip().rstrip("-+"))
         if not m:
             continue
-        if len(m.group(2)) == 3 and s.count(m.group(1)) >= 1 and not re.search(r"[.,]\d{1,2}$", s):
-            # "1.234" or "1,234": a thousands group; tells the other mark is decimal
-            if m.group(1) == ".":
-                comma += 1
-            else:
-                point += 1
-            continue
-        if m.group(1) == ",":
-            comma += 2
+        thousands = len(m.group(2)) == 3
+        if (m.group(1) == ",") != thousands:
+            comma += 1 if thousands else 2
         else:
-            point += 2
+            point += 1 if thousands else 2
     return "." if point > comma else ","
 
 
