@@ -11,7 +11,7 @@ import pytest
 
 from arbook.core.problems import ArbookError
 from arbook.io.bank import Limits, read_bytes, read_statements
-from tests.bank_extdata import folder
+from tests.bank_extdata import EXTDATA, folder
 
 CAMT_NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 
@@ -162,3 +162,36 @@ def test_mutated_real_files_never_raise(name):
                 data[pos:pos] = data[rng.randrange(len(data)):][:rng.randint(1, 60)]
         statements, problems = read_bytes(bytes(data), "mutated")
         assert statements or problems
+
+
+# files in extdata that are not whole statements, with the reason (everything else must parse)
+NOT_STATEMENTS = {
+    "camt053.v2.wrong.xml": "genkgo's deliberately wrong file",
+    "empty_statement_en.csv": "header only",
+    "original_currency_no_header.csv": "no header and no known layout: needs a mapping",
+    "invalid_statement.sta": "not MT940",
+}
+
+
+def statement_files() -> list:
+    base = EXTDATA
+    found = []
+    for pattern in ("camt-genkgo-tests/*.xml", "oca-bank-statement-import/camt/test-*",
+                    "oca-bank-statement-import/mt940/*", "oca-bank-statement-import/sheet/*.csv",
+                    "german-bank-csv-rechnungspilot/*.csv", "german-bank-csv-rechnungspilot/*.mta",
+                    "mt940-wolph-tests/*/*.sta", "mt940-wolph-tests/*/*.txt"):
+        found += sorted(base.glob(pattern))
+    return found
+
+
+@pytest.mark.parametrize("path", statement_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_statement_in_extdata_parses(path):
+    statements, problems = read_statements(path)
+    data = path.read_bytes()  # an MT940 test snippet of single tags, not a statement
+    fragment = path.suffix == ".sta" and not all(t in data for t in (b":20:", b":60", b":62"))
+    if path.name in NOT_STATEMENTS or fragment:
+        assert problems or statements  # a clear problem, or what little there is
+    else:
+        assert statements, problems
+        assert all(s.file.startswith(path.name) for s in statements)
+        assert all(e.statement_id == s.id for s in statements for e in s.entries)
