@@ -195,3 +195,12 @@ def test_formula_text_is_recognised_and_neutralised(text, formula):
     assert not looks_like_formula(safe)
     assert (safe == text) is (not formula)
     assert "'" not in safe and safe.replace("\u200b", "").strip() == text.strip()
+
+
+def test_paid_and_open_that_disagree_are_warned_and_unknown_columns_listed(tmp_path):
+    text = "RE-Nr;Betrag;Bezahlt;Offen;Kostenstelle\n1;10,00;4,00;6,00;A\n2;10,00;4,00;5,00;B\n"
+    ledger = read_export(write(tmp_path, "p.csv", text.encode()))
+    assert ledger.frame["paid_cents"].tolist() == [400, 400]
+    warned = [p for p in ledger.problems if p.severity == Severity.WARNING]
+    assert [(p.row, p.column) for p in warned] == [(3, "Offen")]
+    assert any("Kostenstelle" in p.message for p in ledger.info())

@@ -253,3 +253,18 @@ def test_cents_are_conserved_no_invoice_is_overpaid_and_results_are_deterministi
                                        for e in entries]], ledger, CUSTOMERS, AS_OF)
     for number, cents in twice.applied_by_invoice().items():
         assert cents <= opens[number]
+
+
+def test_invoice_number_in_the_end_to_end_id_counts_and_notprovided_does_not():
+    @dataclass(frozen=True)
+    class WithE2E(Entry):
+        end_to_end_id: str = ""
+
+    match = one(WithE2E(50000, "Danke", end_to_end_id="RE-000816"))
+    assert settled(match) == {("RE-000816", PAYMENT): 50000}
+    assert one(WithE2E(50000, "Danke", end_to_end_id="NOTPROVIDED")).queued
+
+
+def test_payer_whose_iban_belongs_to_another_customer_is_queued_for_review():
+    match = one(Entry(100000, "RE 815", IBAN_B))
+    assert match.queued and match.suggested == (Allocation("RE-000815", 100000, PAYMENT),)

@@ -58,7 +58,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                "Gross amount", "Invoice amount", "Original amount"),
     "open": ("Offen", "Offener Betrag", "Restbetrag", "OP-Betrag", "Offener Posten",
              "Open amount", "Open", "Outstanding", "Amount open", "Remaining amount"),
-    "paid": ("Bezahlt", "Gezahlt", "Haben", "Zahlungen", "Paid", "Paid amount", "Payments"),
+    # not "Haben": in open-item lists it holds credit notes as often as payments
+    "paid": ("Bezahlt", "Gezahlt", "Zahlungen", "Paid", "Paid amount", "Payments"),
     "currency": ("Währung", "WKZ", "Währungskennzeichen", "Currency", "Curr", "CCY"),
     "credit_for": ("Gutschrift zu", "Bezugsbeleg", "Credit for", "Original invoice"),
     "reference": ("Buchungstext", "Referenz", "Text", "Belegtext", "Bemerkung", "Reference",
@@ -335,6 +336,12 @@ def ledger_from_rows(rows: Sequence[Sequence[object]], profile: ImportProfile | 
     problem(f"header found in row {first_row + header_index}: "
             + ", ".join(f"{h} -> {k}" for k, h in headers.items()),
             row=first_row + header_index, severity=Severity.INFO)
+    unused = [str(c).strip() for i, c in enumerate(header)
+              if i not in mapping and c is not None and str(c).strip()]
+    if unused:
+        problem("columns not imported (no ledger column of that name; map them in Settings "
+                "if needed): " + ", ".join(unused), row=first_row + header_index,
+                severity=Severity.INFO)
     header_tokens = [header_token(c) for c in header if c is not None and str(c).strip()]
     kept: list[Sequence[object]] = []
     numbers: list[int] = []
@@ -377,7 +384,7 @@ def ledger_from_rows(rows: Sequence[Sequence[object]], profile: ImportProfile | 
             money[key] = parse_amount_column(column(key),
                                              profile.decimal_comma if profile else None)
             report(key, money[key])
-    data["amount_cents"], data["paid_cents"] = _amount_and_paid(money, len(kept), problem)
+    data["amount_cents"], data["paid_cents"] = _amount_and_paid(money, row_numbers, problem)
     frame = pd.DataFrame(data)
     for key in data:
         if key in TEXT_KEYS or key in CUSTOMER_KEYS:
@@ -388,12 +395,18 @@ def ledger_from_rows(rows: Sequence[Sequence[object]], profile: ImportProfile | 
                           header_row=first_row + header_index)
 
 
-def _amount_and_paid(money: dict[str, ColumnResult], n: int, problem):
+def _amount_and_paid(money: dict[str, ColumnResult], rows: np.ndarray, problem):
     """Amount and paid in cents; with only an open column, paid = amount - open."""
-    zeros = np.zeros(n, dtype=np.int64)
+    zeros = np.zeros(len(rows), dtype=np.int64)
     amount = money.get("amount")
     if "paid" in money:
         paid = money["paid"].values
+        if "open" in money and amount is not None:
+            off = np.flatnonzero(amount.values - paid != money["open"].values)
+            for i in off:
+                problem("amount - paid differs from the open amount; paid is taken as "
+                        "exported / Betrag - Bezahlt ungleich Offen", row=int(rows[i]),
+                        key="open", severity=Severity.WARNING)
     elif "open" in money and amount is not None:
         paid = amount.values - money["open"].values
     else:

@@ -236,6 +236,9 @@ class _Matcher:
                 names.setdefault(c.name, []).append(c.customer_id)
         self.by_name = {n: ids[0] for n, ids in names.items() if len(ids) == 1}
         self.currencies = {i.currency for i in self.items.values() if i.open > 0}
+        self.of_customer: dict[str, list[_Item]] = {}
+        for item in sorted(self.items.values(), key=_age):
+            self.of_customer.setdefault(item.customer_id, []).append(item)
 
     # -- building results ------------------------------------------------------------------
 
@@ -324,8 +327,9 @@ class _Matcher:
         via = "IBAN"
         if customer_id is None and _name(entry.counterparty_name) in self.by_name:
             customer_id, via = self.by_name[_name(entry.counterparty_name)], "Name"
-        named = [(self.items[n], marked) for n, marked in
-                 find_invoices(entry.remittance, self.index)]
+        text = f"{entry.remittance} {getattr(entry, 'end_to_end_id', '')}".replace(
+            "NOTPROVIDED", "")  # payers often put the invoice number in the end-to-end id
+        named = [(self.items[n], marked) for n, marked in find_invoices(text, self.index)]
         named = [(i, m) for i, m in named if i.open > 0 and i.currency == currency]
         if named:
             return self.by_text(entry, named, customer_id, paid_on)
@@ -344,8 +348,7 @@ class _Matcher:
         items = [i for i in items if i.open > 0]
         customer_id = assignment.customer_id or (items[0].customer_id if items else None)
         if not items and customer_id:
-            items = sorted((i for i in self.items.values()
-                            if i.customer_id == customer_id and i.open > 0), key=_age)
+            items = [i for i in self.of_customer.get(customer_id, []) if i.open > 0]
         if entry.amount_cents <= 0:
             items = []
         allocations, flags, case = self.settle(items, entry.amount_cents, paid_on,
@@ -381,8 +384,8 @@ class _Matcher:
     def by_customer(self, entry: PaymentEntry, customer_id: str, via: str, paid_on: date,
                     currency: str) -> EntryMatch:
         customer = self.customers.get(customer_id)
-        items = sorted((i for i in self.items.values() if i.customer_id == customer_id
-                        and i.open > 0 and i.currency == currency), key=_age)
+        items = [i for i in self.of_customer.get(customer_id, [])
+                 if i.open > 0 and i.currency == currency]
         amount = entry.amount_cents
         base = 0.85 if via == "IBAN" else 0.75
         exact = [i for i in items if i.open == amount]
