@@ -204,3 +204,11 @@ def test_paid_and_open_that_disagree_are_warned_and_unknown_columns_listed(tmp_p
     warned = [p for p in ledger.problems if p.severity == Severity.WARNING]
     assert [(p.row, p.column) for p in warned] == [(3, "Offen")]
     assert any("Kostenstelle" in p.message for p in ledger.info())
+
+
+def test_a_customer_called_total_is_not_a_totals_row(tmp_path):
+    text = ("Kunde;Kundenname;RE-Nr;Betrag\nK1;Total Energies GmbH;5;10,00\n"
+            "Gesamt;;;10,00\n")
+    ledger = read_export(write(tmp_path, "t.csv", text.encode()))
+    assert ledger.frame["invoice_no"].tolist() == ["5"]
+    assert [p.row for p in ledger.info() if "totals" in p.message] == [3]

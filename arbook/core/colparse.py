@@ -144,7 +144,12 @@ def parse_amount_column(values: list[object], decimal_comma: bool | None = None)
             continue
         if value != value:  # NaN
             continue
-        _store_cents(result, i, Decimal(repr(float(value))), value)
+        scaled = float(value) * 100
+        if abs(scaled - round(scaled)) <= 1e-6 * max(1.0, abs(scaled)):
+            # binary noise of a computed cell (0.1 + 0.2) is not a third decimal
+            _store_cents(result, i, Decimal(round(scaled)) / 100, value)
+        else:
+            _store_cents(result, i, Decimal(repr(float(value))), value)
     return result
 
 

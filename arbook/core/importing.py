@@ -291,7 +291,12 @@ def _skip_reason(row: Sequence[object], mapping: dict[int, str], header_tokens) 
     filled = [c for c in cells if c is not None and str(c).strip()]
     if not filled:
         return "empty line / Leerzeile"
-    if any(isinstance(c, str) and _TOTALS.match(c) for c in filled):
+    number = next((cells[i] for i, k in mapping.items() if k == "invoice_no"
+                   and i < len(cells)), None)
+    # 'Summe' leading the row or standing in the number column; a customer called
+    # 'Total Energies' further right does not make a totals row
+    if isinstance(filled[0], str) and _TOTALS.match(filled[0]) and (
+            number is None or not str(number).strip() or _TOTALS.match(str(number))):
         return "totals row / Summenzeile"
     if [header_token(c) for c in filled] == header_tokens:
         return "repeated header / wiederholte Kopfzeile"

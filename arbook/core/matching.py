@@ -291,7 +291,7 @@ class _Matcher:
 
     def subset(self, items: list[_Item], amount: int) -> list[list[_Item]]:
         """Sets of up to SUBSET_SIZE of the oldest SUBSET_ITEMS open items adding up to
-        ``amount``, smallest sets first (bounded: at most 1,941 combinations)."""
+        ``amount``, smallest sets first (bounded: at most 781 combinations)."""
         pool = sorted(items, key=_age)[:SUBSET_ITEMS]
         hits: list[list[_Item]] = []
         for size in range(2, min(SUBSET_SIZE, len(pool)) + 1):
