@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from arbook.core.importing import (
     ImportProfile,
+    customer_rows,
     decode_text,
     find_header,
     header_token,
@@ -212,3 +213,21 @@ def test_a_customer_called_total_is_not_a_totals_row(tmp_path):
     ledger = read_export(write(tmp_path, "t.csv", text.encode()))
     assert ledger.frame["invoice_no"].tolist() == ["5"]
     assert [p.row for p in ledger.info() if "totals" in p.message] == [3]
+
+
+def test_customer_rows_take_the_first_value_and_warn_about_others(tmp_path):
+    text = ("RE-Nr;Kunde;Name;E-Mail;Betrag\n1;K2;Beta AG;;1,00\n2;K1;Alpha;a@x.de;1,00\n"
+            "3;K1;Alpha GmbH;;1,00\n4;;;;1,00\n")
+    ledger = read_export(write(tmp_path, "c.csv", text.encode()))
+    rows, problems = customer_rows(ledger)
+    assert rows.to_dict("records") == [
+        {"customer_id": "K1", "name": "Alpha", "email": "a@x.de"},
+        {"customer_id": "K2", "name": "Beta AG", "email": None}]
+    assert [(p.row, p.column) for p in problems] == [(4, "Name")]
+
+
+def test_a_header_repeated_on_each_printed_page_is_skipped(tmp_path):
+    text = "RE-Nr;Betrag\n1;1,00\n\n RE-Nr ;Betrag\n2;2,00\n"
+    ledger = read_export(write(tmp_path, "r.csv", text.encode()))
+    assert ledger.frame["row"].tolist() == [2, 5]
+    assert [p.row for p in ledger.info() if "repeated header" in p.message] == [4]

@@ -11,6 +11,7 @@ dates) or date/datetime (XLSX date cells). Money comes out as int64 cents, exact
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -51,6 +52,7 @@ def _blank(value: object) -> bool:
 # ---------------------------------------------------------------------------------- amounts
 
 
+@functools.lru_cache(maxsize=65536)
 def _amount_parts(text: str) -> tuple[int, str] | None:
     """Sign and the bare digits with separators, or None when this is not an amount at all."""
     cleaned = _CURRENCY_TOKENS.sub("", text.replace("\u00a0", " ")).strip()
@@ -169,11 +171,16 @@ def _two_digit_year(year: int) -> int:
     return year + (2000 if year < 70 else 1900) if year < 100 else year
 
 
+@functools.lru_cache(maxsize=65536)
 def _make_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(_two_digit_year(year), month, day)
     except ValueError:
         return None
+
+
+def _iso_date(year: str, month: str, day: str) -> date | None:
+    return _make_date(int(year), int(month), int(day))
 
 
 def parse_date_column(values: list[object], date_order: str | None = None) -> ColumnResult:
@@ -202,12 +209,11 @@ def parse_date_column(values: list[object], date_order: str | None = None) -> Co
                 result.cell_errors.append((i, f"{value:g} is not a date serial number"))
         else:
             text = str(value).strip()
-            if iso := _ISO.match(text):
-                parsed = _make_date(*(int(g) for g in iso.groups()))
-                if parsed is None:
-                    not_dates.append(i)
-                else:
-                    _store_date(result, i, parsed)
+            if (iso := _ISO.match(text)) and (parsed := _iso_date(*iso.groups())):
+                _store_date(result, i, parsed)
+                continue
+            if iso:
+                not_dates.append(i)
                 continue
             match = _DATE_PARTS.match(text)
             if not match:

@@ -286,7 +286,8 @@ _TOTALS = re.compile(r"^\s*(summe|gesamt|total|totals|saldo|sum|endsumme|zwische
                      re.IGNORECASE)
 
 
-def _skip_reason(row: Sequence[object], mapping: dict[int, str], header_tokens) -> str | None:
+def _skip_reason(row: Sequence[object], mapping: dict[int, str],
+                 header_tokens: list[str], header_starts: str) -> str | None:
     cells = list(row)
     filled = [c for c in cells if c is not None and str(c).strip()]
     if not filled:
@@ -298,7 +299,9 @@ def _skip_reason(row: Sequence[object], mapping: dict[int, str], header_tokens) 
     if isinstance(filled[0], str) and _TOTALS.match(filled[0]) and (
             number is None or not str(number).strip() or _TOTALS.match(str(number))):
         return "totals row / Summenzeile"
-    if [header_token(c) for c in filled] == header_tokens:
+    if len(filled) == len(header_tokens) and isinstance(filled[0], str) \
+            and filled[0].strip()[:1].casefold() in header_starts \
+            and [header_token(c) for c in filled] == header_tokens:
         return "repeated header / wiederholte Kopfzeile"
     ids = [cells[i] for i, k in mapping.items() if k in ("invoice_no", "customer_id")
            and i < len(cells)]
@@ -348,10 +351,11 @@ def ledger_from_rows(rows: Sequence[Sequence[object]], profile: ImportProfile | 
                 "if needed): " + ", ".join(unused), row=first_row + header_index,
                 severity=Severity.INFO)
     header_tokens = [header_token(c) for c in header if c is not None and str(c).strip()]
+    header_starts = "".join({str(c).strip()[:1].casefold() for c in header if c is not None})
     kept: list[Sequence[object]] = []
     numbers: list[int] = []
     for offset, row in enumerate(rows[header_index + 1:], start=header_index + 1):
-        reason = _skip_reason(row, mapping, header_tokens)
+        reason = _skip_reason(row, mapping, header_tokens, header_starts)
         if reason:
             problem(f"skipped: {reason}", row=first_row + offset, severity=Severity.INFO)
             continue
@@ -440,9 +444,31 @@ def _checked(frame: pd.DataFrame, problem, headers: dict[str, str]) -> pd.DataFr
     for key in headers:
         if key not in frame.columns or frame[key].dtype != object:
             continue
-        for row, value in frame[["row", key]].itertuples(index=False):
+        flagged = frame[key].str.match(_FORMULA_START.pattern).fillna(False).astype(bool)
+        for row, value in frame.loc[flagged, ["row", key]].itertuples(index=False):
             if looks_like_formula(value):
                 problem(f"'{value}' starts like a formula; it is kept as text and must be "
                         "written as a text cell / beginnt wie eine Formel",
                         row=int(row), key=key, severity=Severity.WARNING)
     return frame
+
+
+def customer_rows(ledger: ImportedLedger) -> tuple[pd.DataFrame, list[Problem]]:
+    """One row per customer id with the export's name / address / email / IBAN (the first
+    non-blank value), for upserting the Customers sheet; differing values are warned."""
+    keys = [k for k in CUSTOMER_KEYS if k in ledger.frame.columns]
+    frame = ledger.frame[ledger.frame["customer_id"].notna()]
+    problems: list[Problem] = []
+    for key in keys:
+        values = frame[["customer_id", key, "row"]].dropna(subset=[key])
+        counts = values.groupby("customer_id")[key].nunique()
+        for customer in counts[counts > 1].index:
+            row = int(values.loc[values["customer_id"] == customer, "row"].iloc[1])
+            problems.append(Problem(
+                f"customer {customer} has more than one {key} in the export; the first is "
+                "used / mehrere Werte für einen Kunden", sheet=ledger.sheet, row=row,
+                column=ledger.headers.get(key, key), file=ledger.file,
+                severity=Severity.WARNING))
+    grouped = frame.groupby("customer_id", sort=True)[keys].first() if keys else \
+        pd.DataFrame(index=pd.Index(sorted(frame["customer_id"].unique()), name="customer_id"))
+    return grouped.reset_index(), problems
