@@ -231,3 +231,12 @@ def test_a_header_repeated_on_each_printed_page_is_skipped(tmp_path):
     ledger = read_export(write(tmp_path, "r.csv", text.encode()))
     assert ledger.frame["row"].tolist() == [2, 5]
     assert [p.row for p in ledger.info() if "repeated header" in p.message] == [4]
+
+
+def test_a_file_mixing_cp1252_and_utf8_lines_is_read_and_warned(tmp_path):
+    data = ("RE-Nr;Name;Betrag\n1;Müller;1,00\n".encode("cp1252")
+            + "2;Bäcker;2,00\n".encode())
+    ledger = read_export(write(tmp_path, "m.csv", data))
+    assert ledger.encoding == "cp1252" and ledger.frame["name"].iloc[0] == "Müller"
+    warned = [p for p in ledger.problems if p.severity == Severity.WARNING]
+    assert len(warned) == 1 and "lines 3 " in warned[0].message

@@ -171,6 +171,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
                       "export it as UTF-8 / Zeichenkodierung nicht erkannt, als UTF-8 exportieren")
 
 
+def utf8_lines(data: bytes) -> list[int]:
+    """Line numbers (1-based) that are valid UTF-8 with non-ASCII characters: in a file read
+    as Windows-1252 they show where someone appended UTF-8 text (umlauts garbled there)."""
+    found = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8", errors="strict")
+        except UnicodeDecodeError:
+            continue
+        found.append(number)
+    return found
+
+
 DELIMITERS = (";", ",", "\t", "|")
 
 

@@ -19,8 +19,9 @@ from arbook.core.importing import (
     find_header,
     ledger_from_rows,
     sniff_delimiter,
+    utf8_lines,
 )
-from arbook.core.problems import ArbookError
+from arbook.core.problems import ArbookError, Problem, Severity
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 MAX_CSV_BYTES = 200 * 1024 * 1024
@@ -40,10 +41,18 @@ def _read_csv(path: Path, profile: ImportProfile | None) -> ImportedLedger:
     if path.stat().st_size > MAX_CSV_BYTES:
         raise ArbookError(f"{path.name}: larger than {MAX_CSV_BYTES // 2**20} MB; "
                           "split the export / Datei zu groß")
-    text, encoding = decode_text(path.read_bytes())
+    data = path.read_bytes()
+    text, encoding = decode_text(data)
     delimiter = sniff_delimiter(text)
     ledger = ledger_from_rows(csv_rows(text, delimiter), profile, file=path.name)
     ledger.encoding, ledger.delimiter = encoding, delimiter
+    mixed = utf8_lines(data) if encoding in ("cp1252", "latin-1") else []
+    if mixed:
+        shown = ", ".join(map(str, mixed[:10])) + (" …" if len(mixed) > 10 else "")
+        ledger.problems.append(Problem(
+            f"read as {encoding}, but lines {shown} are UTF-8: umlauts there are garbled; "
+            "export the whole file in one encoding / Datei mischt Zeichenkodierungen",
+            file=path.name, severity=Severity.WARNING))
     return ledger
 
 
