@@ -268,3 +268,9 @@ def test_invoice_number_in_the_end_to_end_id_counts_and_notprovided_does_not():
 def test_payer_whose_iban_belongs_to_another_customer_is_queued_for_review():
     match = one(Entry(100000, "RE 815", IBAN_B))
     assert match.queued and match.suggested == (Allocation("RE-000815", 100000, PAYMENT),)
+
+
+def test_a_number_that_fits_two_invoices_is_queued():
+    ledger = invoices(("RE-815", "K1", 500, date(2026, 9, 1)), ("815", "K1", 700, date(2026, 9, 1)))
+    match = one(Entry(1200, "Rechnung 815"), ledger)
+    assert match.queued and {a.invoice_no for a in match.suggested} == {"RE-815", "815"}

@@ -33,7 +33,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from arbook.core.remittance import build_index, find_invoices
+from arbook.core.remittance import build_index, find_invoices, invoice_key
 
 PAYMENT, SKONTO, CREDIT = "payment", "skonto", "credit"
 THRESHOLD = 0.8
@@ -366,8 +366,11 @@ class _Matcher:
         items = [i for i, _ in named]
         owners = {i.customer_id for i in items}
         confidence = 0.95 if all(m for _, m in named) else 0.85
-        if len(owners) > 1:
-            confidence = 0.5  # one payment for several customers' invoices: let a person look
+        if len(owners) > 1 or any(len(self.index[invoice_key(i.invoice_no)]) > 1
+                                  for i in items):
+            # several customers' invoices, or a number that fits two invoices ('815' and
+            # 'RE-815'): let a person look
+            confidence = 0.5
         elif customer_id is not None and customer_id not in owners:
             confidence -= 0.3  # the payer's IBAN belongs to someone else
         owner = customer_id if len(owners) > 1 else next(iter(owners))
