@@ -9,6 +9,7 @@ from enum import StrEnum
 class Severity(StrEnum):
     ERROR = "error"  # the row could not be processed as typed
     WARNING = "warning"  # processed, but someone should look
+    INFO = "info"  # what was decided or skipped, for the curious (e.g. a totals row)
 
 
 @dataclass(frozen=True)
