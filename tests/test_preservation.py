@@ -296,7 +296,9 @@ def expected_ledger(path: Path, as_of: date) -> dict[str, tuple[int, Any, Any, s
     rows = sheet_values(path, "Rechnungen")
     col = {h: i for i, h in enumerate(rows[0])}
     ledger = [r for r in rows[1:] if r[col["Rechnungsnr."]]]
-    terms = {r[0]: r[6] for r in sheet_values(path, "Kunden")[1:] if r[0]}
+    customers = sheet_values(path, "Kunden")
+    terms_col = customers[0].index("Zahlungsziel (Tage)")
+    terms = {r[0]: r[terms_col] for r in customers[1:] if r[0]}
     numbers = {r[col["Rechnungsnr."]] for r in ledger}
     paid_elsewhere: dict[str, int] = {}
     for r in sheet_values(path, "Zahlungen")[1:]:

@@ -58,9 +58,9 @@ def test_sample_is_deterministic_and_realistic(tmp_path):
     assert {r[col["currency"]] for r in data} == {"EUR", "CHF"}
     customers = list(load_workbook(a)["Kunden"].iter_rows(values_only=True))[1:]
     assert any("ü" in r[1] or "ä" in r[1] or "ö" in r[1] for r in customers)
-    assert {r[5] for r in customers} == {"Unternehmen", "Verbraucher"}
     ckeys = CUSTOMERS.keys()
     ccol = {k: ckeys.index(k) for k in ckeys}
+    assert {r[ccol["customer_type"]] for r in customers} == {"Unternehmen", "Verbraucher"}
     consumers = [r for r in customers if r[ccol["customer_type"]] == "Verbraucher"]
     assert {r[ccol["consumer_notice"]] for r in consumers} == {"Ja", "Nein"}
     assert [r[ccol["dunning_block"]] for r in customers].count("Ja") == 1

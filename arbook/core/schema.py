@@ -119,6 +119,7 @@ CUSTOMERS = TableSpec(
         Column("name", "Name", "Name", IMP, Kind.TEXT, 28),
         Column("address", "Anschrift", "Address", IMP, Kind.TEXT, 34),
         Column("email", "E-Mail", "Email", U, Kind.TEXT, 28),
+        Column("iban", "IBAN", "IBAN", U, Kind.TEXT, 26),
         Column("language", "Sprache", "Language", U, Kind.TEXT, 9),
         Column("customer_type", "Kundenart", "Customer type", U, Kind.TEXT, 13),
         Column("terms_days", "Zahlungsziel (Tage)", "Payment terms (days)", U, Kind.INT, 12),
@@ -235,6 +236,43 @@ BASE_RATES = TableSpec(
 )
 BASE_RATES_FIRST_COLUMN = DUNNING_FIRST_COLUMN + len(DUNNING.columns) + 1
 
+# Column mappings for ERP exports whose headers arbook does not know: one row per profile and
+# ledger field (or the options sheet, date_order, decimal_comma), right of tblBaseRates.
+IMPORT_MAP = TableSpec(
+    name="tblImportMap",
+    sheet_de="Einstellungen",
+    sheet_en="Settings",
+    columns=(
+        Column("profile", "Importprofil", "Import profile", U, Kind.TEXT, 14),
+        Column("field", "Feld", "Field", U, Kind.TEXT, 14),
+        Column("header", "Spalte in der Datei", "Column in the file", U, Kind.TEXT, 22),
+    ),
+)
+IMPORT_MAP_FIRST_COLUMN = BASE_RATES_FIRST_COLUMN + len(BASE_RATES.columns) + 1
+
+# Bank entries arbook could not match with confidence: the user assigns them (yellow columns)
+# and the next import honours that.
+BANK_QUEUE = TableSpec(
+    name="tblBankQueue",
+    sheet_de="Zuordnen",
+    sheet_en="Assign",
+    key="key",
+    columns=(
+        Column("date", "Datum", "Date", C, Kind.DATE, 12),
+        Column("amount", "Betrag", "Amount", C, Kind.MONEY, 13),
+        Column("currency", "Währung", "Currency", C, Kind.TEXT, 9),
+        Column("payer", "Auftraggeber", "Payer", C, Kind.TEXT, 24),
+        Column("payer_iban", "IBAN Auftraggeber", "Payer IBAN", C, Kind.TEXT, 24),
+        Column("remittance", "Verwendungszweck", "Remittance info", C, Kind.TEXT, 40),
+        Column("reason", "Grund", "Reason", C, Kind.TEXT, 36),
+        Column("suggestion", "Vorschlag", "Suggestion", C, Kind.TEXT, 24),
+        Column("assign_invoices", "Rechnungen zuordnen", "Assign to invoices", U, Kind.TEXT, 20),
+        Column("assign_customer", "Kunde zuordnen", "Assign to customer", U, Kind.TEXT, 14),
+        Column("ignore", "Ignorieren", "Ignore", U, Kind.BOOL, 10),
+        Column("key", "Buchungsschlüssel", "Entry key", C, Kind.TEXT, 40),
+    ),
+)
+
 PROBLEMS = TableSpec(
     name="tblProblems",
     sheet_de="Probleme",
@@ -257,6 +295,7 @@ TABLES: tuple[TableSpec, ...] = (
     REMINDERS,
     SETTINGS,
     DUNNING,  # shares the Settings sheet
+    BANK_QUEUE,
     PROBLEMS,
 )
 

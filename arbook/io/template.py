@@ -21,6 +21,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from arbook.core.dunning import default_policy
 from arbook.core.labels import START
 from arbook.core.schema import (
+    BANK_QUEUE,
     BASE_RATES,
     BASE_RATES_FIRST_COLUMN,
     CONTACT_TYPES,
@@ -29,6 +30,8 @@ from arbook.core.schema import (
     CUSTOMERS,
     DUNNING,
     DUNNING_FIRST_COLUMN,
+    IMPORT_MAP,
+    IMPORT_MAP_FIRST_COLUMN,
     INVOICES,
     LANGUAGES,
     LISTS_SHEET,
@@ -96,6 +99,7 @@ _DROPDOWNS = {
     ("tblInvoices", "disputed"): "YesNo",
     ("tblCustomers", "dunning_block"): "YesNo",
     ("tblCustomers", "consumer_notice"): "YesNo",
+    ("tblBankQueue", "ignore"): "YesNo",
     ("tblDunning", "tone"): "Tones",
     ("tblDunning", "template"): "Templates",
     ("tblCustomers", "customer_type"): "CustomerTypes",
@@ -315,6 +319,8 @@ def build_workbook(path: Path, lang: str, sample=None) -> None:
     settings_ws = _table_sheet(wb, SETTINGS, lang, settings_rows, lists)
     _table(settings_ws, DUNNING, lang, _dunning_rows(lang), lists, DUNNING_FIRST_COLUMN)
     _table(settings_ws, BASE_RATES, lang, _rate_rows(), lists, BASE_RATES_FIRST_COLUMN)
+    _table(settings_ws, IMPORT_MAP, lang, [], lists, IMPORT_MAP_FIRST_COLUMN)
+    _table_sheet(wb, BANK_QUEUE, lang, [], lists)
     _table_sheet(wb, PROBLEMS, lang, [], lists)
     wb.move_sheet(lists_ws, offset=len(wb.sheetnames))
     lists_ws.sheet_state = "hidden"

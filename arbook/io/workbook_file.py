@@ -166,12 +166,14 @@ class WorkbookFile:
         keys: np.ndarray,
         columns: dict[str, ColumnValues],
         unkeyed: dict[str, str | None],
+        keep_unkeyed: bool = False,
     ) -> int:
         """Write computed columns, matched by the table's key (e.g. invoice number).
 
         ``columns[k][i]`` is the value for the row whose key is ``keys[i]`` (keys unique).
         Rows whose key is missing, not unique or not in ``keys`` get ``unkeyed`` (text or
-        blank). Returns the number of rows written.
+        blank), or, with ``keep_unkeyed``, stay exactly as they are (an import updates only the
+        rows it has). Returns the number of rows written.
         """
         read = self._read.pop(spec.name, None)  # its sheet XML is freed once written
         if read is None:
@@ -182,6 +184,9 @@ class WorkbookFile:
         unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
         positions = _positions_of(found, unique, np.asarray(keys, dtype=object))
         stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
+        if keep_unkeyed:
+            known = positions >= 0
+            data_rows, positions, stale = data_rows[known], positions[known], stale[:0]
         rows = np.concatenate([data_rows, stale])
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
         positions = np.concatenate([positions, np.full(len(stale), -1)])
@@ -207,7 +212,8 @@ class WorkbookFile:
         return len(rows)
 
     def write_block(self, sheet_name: str, top: int, left: int,
-                    cells: list[list[tuple[str | None, bool]]], width: int) -> None:
+                    cells: list[list[tuple[str | None, bool]]], width: int,
+                    new_row_styles: list[int] | None = None) -> None:
         """Write a rectangular block of (value, numeric) cells at (top, left) on a sheet.
 
         The block is ``width`` columns wide; cells beyond a row's values are blanked. Cells
@@ -236,6 +242,9 @@ class WorkbookFile:
             out_columns.append([single_cell(col, int(index.row_num[i]), v, num, int(st))
                                 for i, v, num, st in zip(row_idx, vals, nums, styles,
                                                          strict=True)])
+        sheet_styles = column_styles(xml)
+        usual = new_row_styles or [_usual_style(index, left + j, sheet_styles)
+                                   for j in range(width)]
         starts, ends, bodies = [], [], []
         if len(row_idx):
             run = index.runs[0]
@@ -248,7 +257,7 @@ class WorkbookFile:
             line = cells[r - top]
             if all(v is None for v, _ in line):
                 continue
-            body = b"".join(single_cell(left + j, r, v, num, -1)
+            body = b"".join(single_cell(left + j, r, v, num, usual[j])
                             for j, (v, num) in enumerate(line))
             at = _row_insert_point(index, r)
             starts.append(np.array([at]))
@@ -308,6 +317,58 @@ class WorkbookFile:
         xml = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{new_ref}"/>'.encode(),
                      xml, count=1)
         self.package.replace(info.sheet_part, xml)
+        self._resize_table(info, first_col, header_row, last_col, last_row)
+
+    def append_rows(self, spec: TableSpec, rows: list[dict[str, CellValue]]) -> int:
+        """Add rows (values by column key) at the end of a table and grow the table.
+
+        The rows go after the table's last row that holds a value (a new book's empty first
+        row is used); cells beside the table stay. Refused, with nothing written, when the
+        table has a totals row or something stands below it in its columns. Returns the first
+        new row's number.
+        """
+        info = self.book.table(spec.name)
+        first_col, header_row, last_col, last_row = info.bounds
+        if info.totals_rows:
+            raise ArbookError(
+                f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has a totals row; "
+                "switch it off (Table Design > Total Row) so arbook can add rows.")
+        xml = self.package.read(info.sheet_part)
+        columns = set(range(first_col, last_col + 1))
+        index = scan_sheet(xml, columns, [], header_row + 1, 1_048_576)
+        filled = np.zeros(len(index.row_num), dtype=bool)
+        for cells in index.columns.values():
+            filled[cells.row_idx[cells.has_value]] = True
+        below = index.row_num[filled & (index.row_num > last_row)]
+        if len(below):
+            raise ArbookError(
+                f"{self.path.name}, sheet {info.sheet_name}: row {int(below.min())} below table "
+                f"{info.name} is not empty; move it away so arbook can add rows to the table.")
+        used = index.row_num[filled & (index.row_num <= last_row)]
+        top = int(used.max()) + 1 if len(used) else info.first_data_row
+        if not rows:
+            return top
+        positions = {key: info.column_of(header) - first_col
+                     for header in info.headers
+                     if (key := spec.header_to_key().get(header.strip().casefold()))}
+        width = last_col - first_col + 1
+        block = []
+        for row in rows:
+            line: list[tuple[str | None, bool]] = [(None, False)] * width
+            for key, value in row.items():
+                if key in positions:
+                    line[positions[key]] = _cell_text(value, self.book.date1904)
+            block.append(line)
+        sheet_styles = column_styles(xml)
+        styles = [_usual_style(index, c, sheet_styles) for c in range(first_col, last_col + 1)]
+        self.write_block(info.sheet_name, top, first_col, block, width, styles)
+        new_last = max(top + len(rows) - 1, last_row)
+        self._resize_table(info, first_col, header_row, last_col, new_last)
+        return top
+
+    def _resize_table(self, info: TableInfo, first_col: int, header_row: int, last_col: int,
+                      last_row: int) -> None:
+        new_ref = f"{col_letters(first_col)}{header_row}:{col_letters(last_col)}{last_row}"
         table_xml = self.package.read(info.part)
         table_xml = re.sub(rb'(<table\b[^>]*?\sref=")[^"]*(")', rb"\g<1>" + new_ref.encode()
                            + rb"\g<2>", table_xml, count=1)
@@ -378,6 +439,17 @@ def _cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
         epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
         return str((value - epoch).days), True
     return str(value), False
+
+
+def _usual_style(index: SheetIndex, col: int, sheet_styles: dict[int, int]) -> int:
+    """The style most cells of a column have (else the column's own), for new cells."""
+    cells = index.columns.get(col)
+    if cells is not None and len(cells.row_idx):
+        known = cells.style[cells.style >= 0]
+        if len(known):
+            values, counts = np.unique(known, return_counts=True)
+            return int(values[np.argmax(counts)])
+    return sheet_styles.get(col, -1)
 
 
 def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
