@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arbook import __version__, jobs
+from arbook import __version__, imports, jobs
 from arbook import remind as remind_job
 from arbook.core.cells import parse_money_text
 from arbook.core.interest import CONVENTION
@@ -214,6 +214,79 @@ def _print_reminders(result: remind_job.RemindResult) -> None:
 
 def _amounts(cents_by_currency: dict[str, int]) -> str:
     return "\n".join(f"{c / 100:,.2f} {cur}" for cur, c in cents_by_currency.items() if c)
+
+
+@main.command("import-invoices")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--profile", metavar="NAME",
+              help="Column mapping from the Settings sheet (tblImportMap) for unknown headers.")
+@click.option("--full", is_flag=True,
+              help="The export lists ALL open items: invoices missing from it are marked "
+                   "settled (paid = amount), never deleted.")
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="Date for the refresh that follows (default today).")
+def import_invoices(book: Path, file: Path, profile: str | None, full: bool,
+                    as_of: date | None) -> None:
+    """Import an ERP open-item export (CSV, XLSX, XLS) into the ledger.
+
+    New invoices are added, the grey (imported) columns of known invoices updated by invoice
+    number; your yellow columns are never touched. Encoding, delimiter, German numbers and
+    dates are detected; every row that cannot be used is listed with its row and column.
+
+    \b
+    Example:
+      arbook import-invoices Offene-Posten.xlsx OP-Liste.csv
+      arbook import-invoices Offene-Posten.xlsx export.xlsx --profile DATEV --full
+    """
+    with _progress() as update:
+        result = _run(lambda: imports.import_invoices(book, file, profile, full, as_of, update))
+    if result.problems:
+        console.print(_problem_table(result.problems))
+    if result.already_imported:
+        console.print(f"(This file was imported before, on {result.already_imported}; "
+                      "importing it again changes only what differs.)")
+    console.print(f"{file.name}: {result.rows} invoices read; {result.added} added, "
+                  f"{result.updated} updated, {result.settled} marked settled, "
+                  f"{result.customers_added} new customers. The ledger is refreshed.")
+
+
+@main.command("import-bank")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="Date for Skonto deadlines and the refresh (default today).")
+def import_bank(book: Path, files: tuple[Path, ...], as_of: date | None) -> None:
+    """Import bank statements (camt.052/053/054, MT940, bank CSV) and match the payments.
+
+    Matched payments go to the Payments sheet; the rest waits on the sheet
+    'Zuordnen / Assign', where you type the invoice numbers (or a customer, or Ignore) and the
+    next import applies them. A statement or file imported twice applies nothing twice.
+
+    \b
+    Example:
+      arbook import-bank Offene-Posten.xlsx Kontoauszug-2026-11.xml
+      arbook import-bank Offene-Posten.xlsx umsaetze.csv camt053.zip
+    """
+    with _progress() as update:
+        result = _run(lambda: imports.import_bank(book, list(files), as_of, update))
+    if result.problems:
+        console.print(_problem_table(result.problems))
+    table = Table(title="Bank files")
+    for header in ("file", "statements", "entries", "new", "already applied"):
+        table.add_column(header, justify="left" if header == "file" else "right")
+    for f in result.files:
+        if f.imported_before:
+            table.add_row(f.name, "", "", "", f"whole file, on {f.imported_before}")
+        else:
+            table.add_row(f.name, str(f.statements), str(f.entries), str(f.new), str(f.already))
+    console.print(table)
+    applied = result.applied()
+    cents = sum(a.cents for m in applied for a in m.allocations)
+    console.print(f"{len(applied)} payments applied ({cents / 100:,.2f}), "
+                  f"{len(result.queued())} waiting on the Assign sheet, "
+                  f"{len(result.ignored())} ignored. The ledger is refreshed.")
 
 
 def _print_totals(result: jobs.RefreshResult) -> None:

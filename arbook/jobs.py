@@ -161,10 +161,12 @@ def start_block(result: RefreshResult, lang: str) -> list[list[tuple[str | None,
 
 
 def refresh(path: Path, as_of: date | None = None, strict: bool = False,
-            progress: Progress | None = None) -> RefreshResult:
+            progress: Progress | None = None,
+            extra_problems: Sequence[Problem] = ()) -> RefreshResult:
     """Recompute ageing and write arbook's columns, the Start totals and the Problems sheet.
 
     With ``strict``, any problem of severity error means nothing is written.
+    ``extra_problems`` (e.g. an import's) are shown on the Problems sheet with refresh's own.
     """
     path = Path(path)
     as_of = as_of or date.today()
@@ -202,7 +204,7 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         ageing = compute_ageing(invoices, customers, payments, settings, as_of,
                                 sheet=raw.sheet, labels=raw.headers)
         problems += ageing.problems
-        problems = [p.at_file(path.name) for p in problems]
+        problems = [*extra_problems, *(p.at_file(path.name) for p in problems)]
         lap("compute")
         result = RefreshResult.of(path, as_of, ageing, settings, problems)
         result.timings = timings

@@ -132,6 +132,11 @@ class Journal:
     def for_book(cls, book: Path) -> Journal:
         return cls(journal_path(book))
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For the other logs kept in the same file (autocommit: each statement is durable)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 

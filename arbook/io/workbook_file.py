@@ -213,7 +213,7 @@ class WorkbookFile:
 
     def write_block(self, sheet_name: str, top: int, left: int,
                     cells: list[list[tuple[str | None, bool]]], width: int,
-                    new_row_styles: list[int] | None = None) -> None:
+                    new_row_styles: list[int] | None = None, shared: bool = False) -> None:
         """Write a rectangular block of (value, numeric) cells at (top, left) on a sheet.
 
         The block is ``width`` columns wide; cells beyond a row's values are blanked. Cells
@@ -229,6 +229,8 @@ class WorkbookFile:
         lookup = index.row_lookup()
         present = [r for r in range(top, last_row + 1) if r in lookup]
         row_idx = np.array([lookup[r] for r in present], dtype=np.int64)
+        # table rows keep text as Excel does (shared strings), so a later compare finds it
+        sst = self.book.shared_string_table if shared else None
         out_columns = []
         for j in range(width):
             col = left + j
@@ -239,7 +241,7 @@ class WorkbookFile:
                 vals.append(value)
                 nums.append(numeric)
             styles = _styles_for(index, col, row_idx)
-            out_columns.append([single_cell(col, int(index.row_num[i]), v, num, int(st))
+            out_columns.append([single_cell(col, int(index.row_num[i]), v, num, int(st), sst)
                                 for i, v, num, st in zip(row_idx, vals, nums, styles,
                                                          strict=True)])
         sheet_styles = column_styles(xml)
@@ -257,7 +259,7 @@ class WorkbookFile:
             line = cells[r - top]
             if all(v is None for v, _ in line):
                 continue
-            body = b"".join(single_cell(left + j, r, v, num, usual[j])
+            body = b"".join(single_cell(left + j, r, v, num, usual[j], sst)
                             for j, (v, num) in enumerate(line))
             at = _row_insert_point(index, r)
             starts.append(np.array([at]))
@@ -361,7 +363,7 @@ class WorkbookFile:
             block.append(line)
         sheet_styles = column_styles(xml)
         styles = [_usual_style(index, c, sheet_styles) for c in range(first_col, last_col + 1)]
-        self.write_block(info.sheet_name, top, first_col, block, width, styles)
+        self.write_block(info.sheet_name, top, first_col, block, width, styles, shared=True)
         new_last = max(top + len(rows) - 1, last_row)
         self._resize_table(info, first_col, header_row, last_col, new_last)
         return top
