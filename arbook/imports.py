@@ -301,6 +301,11 @@ def import_bank(path: Path, files: Sequence[Path], as_of: date | None = None,
             hashes.append((sha, file.name, summary))
         for record in log.queued():
             fresh.setdefault(record.key, record.entry)
+        if not fresh:  # nothing new and nothing waiting: the workbook stays as it is
+            for sha, name, summary in hashes:
+                if sha and summary.statements:
+                    log.record_file(sha, "bank", name, "no new entries")
+            return result
         with WorkbookFile(path) as book:
             step("matching payments")
             done = _payments_sources(book)

@@ -204,12 +204,14 @@ def test_balance_mismatch_in_a_real_statement_is_reported(book):
                for p in problems)
 
 
-def test_junk_bank_file_is_a_clear_problem_and_changes_nothing_it_should_not(book, tmp_path):
+def test_junk_bank_file_is_a_clear_problem_and_leaves_the_workbook_as_it_was(book, tmp_path):
     junk = tmp_path / "auszug.xml"
     junk.write_text("<Document><BkToCstmrStmt><Stmt>", encoding="utf-8")
+    before = book.read_bytes()
     result = imports.import_bank(book, [junk], as_of=AS_OF)
     assert result.applied() == [] and result.problems
     assert "auszug.xml" in str(result.problems[0])
+    assert book.read_bytes() == before  # nothing to apply: the workbook is untouched
 
 
 def test_cli_help_and_run(book, tmp_path):
