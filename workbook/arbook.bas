@@ -20,11 +20,11 @@ Public Sub ArbGetLabel(control As IRibbonControl, ByRef label)
         Case "arbHelp": label = IIf(de, "Hilfe", "Help")
         Case "arbRefresh": label = IIf(de, "Aktualisieren", "Refresh")
         Case "arbRemindPreview": label = IIf(de, "Vorschau", "Preview")
-        Case "arbRemindDraft": label = IIf(de, "Entwürfe", "Draft")
+        Case "arbRemindDraft": label = IIf(de, "Entw" & ChrW(252) & "rfe", "Draft")
         Case "arbRemindSend": label = IIf(de, "Senden", "Send")
         Case "arbDocs": label = IIf(de, "Dokumentation", "Documentation")
         Case "arbDoctor": label = IIf(de, "Diagnose", "Diagnostics")
-        Case "arbAbout": label = IIf(de, "Über arbook", "About arbook")
+        Case "arbAbout": label = IIf(de, ChrW(220) & "ber arbook", "About arbook")
     End Select
 End Sub
 

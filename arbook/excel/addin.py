@@ -49,13 +49,13 @@ CORE_XML = (
 
 
 def write_sources(folder: Path) -> tuple[Path, Path]:
-    """Write customUI14.xml and arbook.bas (cp1252, CRLF, as the VBA editor exports) from the
+    """Write customUI14.xml and arbook.bas (ASCII, CRLF, as the VBA editor exports) from the
     ribbon table; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     ui = folder / "customUI14.xml"
     ui.write_text(custom_ui(), encoding="utf-8", newline="\n")
     bas = folder / "arbook.bas"
-    bas.write_bytes(vba.arbook_module().encode("cp1252"))
+    bas.write_bytes(vba.arbook_module().encode("ascii"))
     return ui, bas
 
 
@@ -87,7 +87,7 @@ def build_addin(out: Path, ui_xml: Path, bas: Path, soffice: str | None = None) 
     if python is None:
         raise ArbookError("no Python with LibreOffice's uno module found: install python3-uno "
                           "(Debian) or set ARBOOK_UNO_PYTHON to LibreOffice's own python.")
-    modules = vba.project_modules(bas.read_bytes().decode("cp1252"))
+    modules = vba.project_modules(bas.read_bytes().decode("ascii"))
     spec = {"project": vba.PROJECT,
             "modules": [{"name": m.name, "type": m.kind, "source": m.source} for m in modules]}
     with tempfile.TemporaryDirectory(prefix="arbook-addin-") as tmp:

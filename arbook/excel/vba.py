@@ -26,8 +26,20 @@ class VbaModule:
 
 
 def vba_text(text: str) -> str:
-    """A VBA string literal."""
-    return '"' + text.replace('"', '""') + '"'
+    """A VBA string expression in plain ASCII: other letters as ChrW(code), because the VBA
+    project's code page differs between Windows, the Mac and LibreOffice's export."""
+    parts, literal = [], ""
+    for char in text:
+        if char.isascii():
+            literal += '""' if char == '"' else char
+            continue
+        if literal:
+            parts.append(f'"{literal}"')
+            literal = ""
+        parts.append(f"ChrW({ord(char)})")
+    if literal or not parts:
+        parts.append(f'"{literal}"')
+    return " & ".join(parts)
 
 
 def code_lines(text: str) -> str:
