@@ -383,12 +383,12 @@ def _where(platform_name: str | None, home: Path | None) -> tuple[str, Path]:
 
 
 @addin.command("install")
-@click.option("--xlam", type=click.Path(dir_okay=False, path_type=Path),
-              default=WORKBOOK_DIR / "arbook.xlam", show_default=True, help="The add-in file.")
+@click.option("--xlam", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The add-in file (default: workbook/arbook.xlam here or in arbook's source).")
 @click.option("--python", "interpreter", default=sys.executable, show_default=True,
               help="The Python that Excel runs (the one arbook is installed in).")
 @_platform_options
-def addin_install(xlam: Path, interpreter: str, platform_name: str | None,
+def addin_install(xlam: Path | None, interpreter: str, platform_name: str | None,
                   home: Path | None) -> None:
     """Put the add-in where Excel loads it at start and write its xlwings config.
 
@@ -401,9 +401,10 @@ def addin_install(xlam: Path, interpreter: str, platform_name: str | None,
       arbook addin install
       arbook addin install --platform macos --home /tmp/fake-home
     """
-    from arbook.excel.addin import install_addin
+    from arbook.excel.addin import default_xlam, install_addin
 
     platform_name, home = _where(platform_name, home)
+    xlam = xlam or default_xlam()
     written = _run(lambda: install_addin(xlam, platform_name, home, interpreter))
     for path in written:
         console.print(f"wrote {path}")
@@ -453,6 +454,6 @@ def doctor(book: Path | None, platform_name: str | None, home: Path | None) -> N
             raise click.BadParameter(f"{book} not found", param_hint="BOOK")
         with _run(lambda: WorkbookFile(book)) as port:
             checks += check_book(port)
-    console.print(report(checks), markup=False)
+    click.echo(report(checks))
     if not all(c.ok for c in checks):
         sys.exit(1)

@@ -197,6 +197,14 @@ def inspect_addin(path: Path) -> AddinInfo:
 # -- install ---------------------------------------------------------------------------------
 
 
+def default_xlam() -> Path:
+    """workbook/arbook.xlam in the current folder, else in the source tree arbook runs from."""
+    here = Path("workbook") / ADDIN_NAME
+    if here.exists():
+        return here
+    return Path(__file__).resolve().parents[2] / "workbook" / ADDIN_NAME
+
+
 @dataclass(frozen=True)
 class Locations:
     startup: Path  # Excel opens every file here at start
@@ -252,7 +260,9 @@ def install_addin(xlam: Path, platform: str, home: Path, interpreter: str,
     """Copy the add-in into Excel's startup folder and write the interpreter and UDF module
     into the add-in's xlwings config; returns the files written."""
     if not xlam.exists():
-        raise ArbookError(f"{xlam}: no add-in file; build it with 'arbook addin build'.")
+        raise ArbookError(f"{xlam}: no add-in file. Pass --xlam with the path of arbook.xlam "
+                          "(in the repository's workbook folder), or build it with 'arbook "
+                          "addin build'.")
     found = inspect_addin(xlam).problems
     if found:
         raise ArbookError(f"{xlam} is not a complete add-in: {'; '.join(found)}")
