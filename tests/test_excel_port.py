@@ -188,3 +188,24 @@ def test_drafts_from_the_open_book_land_in_the_outbox_and_the_reminders_table(tm
     raw = XlwingsWorkbook(standin).read_table(REMINDERS)
     assert sorted(to_text(raw.columns["customer_id"]).tolist()) == ["K1", "K2"]
     assert "2 als Entwurf" in entry.remind_summary(result)
+
+
+def test_from_the_addin_the_port_takes_the_active_book(monkeypatch, tmp_path):
+    import xlwings
+
+    addin = StandInBook("arbook.xlam", str(tmp_path / "arbook.xlam"), [])
+    user = StandInBook.from_xlsx(small_ledger(tmp_path / "b.xlsx"))
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: addin))
+    monkeypatch.setattr(xlwings, "books", type("Books", (), {"active": user})())
+    assert XlwingsWorkbook.active().book is user
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: user))
+    assert XlwingsWorkbook.active().book is user
+
+
+def test_an_unsaved_or_online_book_is_refused_before_reminders(tmp_path):
+    standin = StandInBook.from_xlsx(small_ledger(tmp_path / "b.xlsx"))
+    for fullname in ("Mappe1", "https://contoso.sharepoint.com/Offene%20Posten.xlsx"):
+        standin.fullname = fullname
+        assert entry.remind_draft(XlwingsWorkbook(standin)) is None
+        assert "save it" in standin.app.alerts[-1][1]
+    assert not (tmp_path / "outbox").exists()

@@ -108,7 +108,12 @@ class XlwingsWorkbook:
 
     @property
     def path(self) -> Path:
-        return Path(self.book.fullname)
+        """Where the book is saved; the reminder journal and outbox go beside it."""
+        path = Path(self.book.fullname)
+        if not path.is_absolute() or "://" in self.book.fullname:
+            raise ArbookError(f"{self.name} is not saved in a folder on this computer: save it "
+                              "there first (the reminder journal and drafts go beside it).")
+        return path
 
     # -- finding -------------------------------------------------------------------------
 
