@@ -209,3 +209,14 @@ def test_an_unsaved_or_online_book_is_refused_before_reminders(tmp_path):
         assert entry.remind_draft(XlwingsWorkbook(standin)) is None
         assert "save it" in standin.app.alerts[-1][1]
     assert not (tmp_path / "outbox").exists()
+
+
+def test_a_totals_row_is_not_read_as_an_invoice(tmp_path):
+    standin = StandInBook.from_xlsx(small_ledger(tmp_path / "b.xlsx"))
+    table = next(t for s in standin.sheets for t in s.tables if t.name == INVOICES.name)
+    table.bounds[3] += 1  # the user switches on the totals row below the last invoice
+    table.show_totals = True
+    sheet = table.sheet
+    sheet.cells[(table.bounds[3], table.bounds[0])] = "Summe"
+    raw = XlwingsWorkbook(standin).read_table(INVOICES)
+    assert to_text(raw.columns["invoice_no"]).tolist() == ["0042", "0043", "0044"]

@@ -91,6 +91,7 @@ class StandInTable:
     name: str
     sheet: StandInSheet
     bounds: list[int]  # first col, first row, last col, last row
+    show_totals: bool = False
 
     @property
     def range(self) -> StandInRange:
@@ -131,7 +132,8 @@ class StandInBook:
                         sheet.cells[(cell.row, cell.column)] = cell.value
             for table in ws.tables.values():
                 sheet.tables.append(StandInTable(table.name, sheet,
-                                                 list(range_boundaries(table.ref))))
+                                                 list(range_boundaries(table.ref)),
+                                                 bool(table.totalsRowCount)))
             sheets.append(sheet)
         return cls(Path(path).name, str(path), sheets)
 

@@ -130,10 +130,16 @@ def documentation(book: XlwingsWorkbook | None = None) -> None:
 
 def diagnostics(book: XlwingsWorkbook | None = None) -> None:
     """Ribbon "Diagnose / Diagnostics": the checks of 'arbook doctor' on this book."""
-    from arbook.excel.doctor import check_book, check_python, report
+    from pathlib import Path
+
+    from arbook.excel.addin import current_platform
+    from arbook.excel.doctor import check_addin, check_book, check_python, report
 
     def job(port: XlwingsWorkbook) -> None:
-        port.message(report([*check_python(), *check_book(port)]), title="arbook doctor")
+        checks = [*check_python(), *check_book(port)]
+        if current_platform() in ("windows", "macos"):
+            checks += check_addin(current_platform(), Path.home())
+        port.message(report(checks), title="arbook doctor")
     _run(job, book)
 
 

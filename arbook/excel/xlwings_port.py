@@ -1,10 +1,10 @@
 """The workbook port for the book open in Excel, through xlwings' open-source API.
 
-Uses only: ``book.name``, ``book.fullname``, ``book.sheets`` (``sheet.name``, ``sheet.tables``
-with ``table.name``, ``table.range``, ``table.resize``), ``sheet.range((row, col), (row, col))``
-with ``.options(ndim=2).value`` and ``.value =``, and ``book.app`` (``status_bar``,
-``screen_updating``, ``alert``). The tests run the same contract against an in-memory stand-in
-for exactly these objects.
+Uses only: ``book.name``, ``book.fullname``, ``book.sheets`` (``sheet.name``,
+``sheet.tables`` with ``table.name``, ``table.range``, ``table.show_totals``, ``table.resize``),
+``sheet.range((row, col), (row, col))`` with ``.options(ndim=2).value`` and ``.value =``, and
+``book.app`` (``status_bar``, ``screen_updating``, ``alert``). The tests run the same contract
+against an in-memory stand-in for exactly these objects.
 
 Rows are matched by the table's key (invoice number) as Excel shows them now, so sorting and
 filtering by the user do not matter; whole columns are written in one call each.
@@ -140,7 +140,7 @@ class XlwingsWorkbook:
         rng = table.range
         values = rng.options(ndim=2).value
         headers = ["" if h is None else str(h) for h in values[0]]
-        body = values[1:]
+        body = values[1:-1] if table.show_totals else values[1:]  # a totals row is no data
         index_of, found_headers = header_columns(
             spec, headers, wanted_keys(spec, write_keys, keys), required_keys(spec, write_keys),
             f"{self.name}, sheet {sheet.name}")
