@@ -205,3 +205,51 @@ def test_platforms_without_excel_are_refused():
 
     with pytest.raises(ArbookError, match="Windows and macOS"):
         locations("linux", Path("/tmp"))
+
+
+@pytest.mark.parametrize("command", ["build", "install", "uninstall"])
+def test_addin_subcommands_have_help_with_an_example(command):
+    from click.testing import CliRunner
+
+    from arbook.cli import main
+
+    result = CliRunner().invoke(main, ["addin", command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"arbook addin {command}" in result.output
+
+
+def test_cli_install_and_doctor_in_a_fake_home(tmp_path):
+    from click.testing import CliRunner
+
+    from arbook.cli import main
+
+    home = tmp_path / "home"
+    xlam = fake_addin(tmp_path / ADDIN_NAME)
+    runner = CliRunner()
+    done = runner.invoke(main, ["addin", "install", "--xlam", str(xlam), "--platform", "macos",
+                                "--home", str(home)])
+    assert done.exit_code == 0, done.output
+    doctor = runner.invoke(main, ["doctor", "--platform", "macos", "--home", str(home)])
+    assert doctor.exit_code == 0 and "FIX" not in doctor.output, doctor.output
+    runner.invoke(main, ["addin", "uninstall", "--platform", "macos", "--home", str(home)])
+    doctor = runner.invoke(main, ["doctor", "--platform", "macos", "--home", str(home)])
+    assert doctor.exit_code == 1 and "arbook addin install" in doctor.output
+
+
+def test_doctor_finds_a_missing_table_in_the_book(tmp_path):
+    from openpyxl import load_workbook
+
+    from arbook import jobs
+    from arbook.excel.doctor import check_book
+    from arbook.io.workbook_file import WorkbookFile
+
+    path = jobs.init_book(tmp_path / "b.xlsx")
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        if "tblDunning" in ws.tables:
+            del ws.tables["tblDunning"]
+    wb.save(path)
+    with WorkbookFile(path) as book:
+        checks = {c.name: c for c in check_book(book)}
+    assert not checks["table tblDunning"].ok and "arbook init" in checks["table tblDunning"].fix
+    assert all(c.ok for name, c in checks.items() if name != "table tblDunning")
