@@ -403,3 +403,130 @@ def templates_export(folder: Path, lang: str | None) -> None:
 
     written = _run(lambda: export_templates(folder, (lang,) if lang else ("de", "en")))
     console.print(f"Copied {len(written)} template files to [bold]{folder}[/bold].")
+
+
+@main.group()
+def addin() -> None:
+    """The Excel add-in (ribbon tab "arbook", worksheet functions ARB_*): build, install.
+
+    \b
+    Example:
+      arbook addin install
+      arbook addin build          # developers: needs LibreOffice and python3-uno
+    """
+
+
+WORKBOOK_DIR = Path("workbook")
+
+
+@addin.command("build")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=WORKBOOK_DIR / "arbook.xlam", show_default=True,
+              help="The add-in to write; customUI14.xml and arbook.bas are written beside it.")
+def addin_build(out: Path) -> None:
+    """Generate the ribbon XML and VBA text from the button table and build the add-in.
+
+    LibreOffice (headless, through its UNO API) writes the VBA project; the ribbon part and
+    the add-in type are added to the package directly. An add-in whose content would not
+    change is left as it is.
+
+    \b
+    Example:
+      arbook addin build
+      arbook addin build --out dist/arbook.xlam
+    """
+    from arbook.excel.addin import build_addin, write_sources
+
+    ui, bas = write_sources(out.parent)
+    _run(lambda: build_addin(out, ui, bas))
+    console.print(f"Built [bold]{out}[/bold] from {ui.name} and {bas.name}.")
+
+
+def _platform_options(func):
+    func = click.option("--platform", "platform_name", type=click.Choice(["windows", "macos"]),
+                        default=None, help="Target system (default: this one).")(func)
+    return click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="Home folder to install into (default: yours).")(func)
+
+
+def _where(platform_name: str | None, home: Path | None) -> tuple[str, Path]:
+    from arbook.excel.addin import current_platform
+
+    return platform_name or current_platform(), home or Path.home()
+
+
+@addin.command("install")
+@click.option("--xlam", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The add-in file (default: workbook/arbook.xlam here or in arbook's source).")
+@click.option("--python", "interpreter", default=sys.executable, show_default=True,
+              help="The Python that Excel runs (the one arbook is installed in).")
+@_platform_options
+def addin_install(xlam: Path | None, interpreter: str, platform_name: str | None,
+                  home: Path | None) -> None:
+    """Put the add-in where Excel loads it at start and write its xlwings config.
+
+    Windows: %APPDATA%\\Microsoft\\Excel\\XLSTART and %USERPROFILE%\\.arbook\\arbook.conf.
+    macOS: the Office startup folder and ~/Library/Containers/com.microsoft.Excel/Data.
+    Restart Excel afterwards.
+
+    \b
+    Example:
+      arbook addin install
+      arbook addin install --platform macos --home /tmp/fake-home
+    """
+    from arbook.excel.addin import default_xlam, install_addin
+
+    platform_name, home = _where(platform_name, home)
+    xlam = xlam or default_xlam()
+    written = _run(lambda: install_addin(xlam, platform_name, home, interpreter))
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print("Restart Excel: the ribbon shows the tab 'arbook'.")
+
+
+@addin.command("uninstall")
+@_platform_options
+def addin_uninstall(platform_name: str | None, home: Path | None) -> None:
+    """Remove the add-in from Excel's startup folder and arbook's keys from its config.
+
+    \b
+    Example:
+      arbook addin uninstall
+    """
+    from arbook.excel.addin import uninstall_addin
+
+    platform_name, home = _where(platform_name, home)
+    for path in _run(lambda: uninstall_addin(platform_name, home)):
+        console.print(f"removed {path}")
+
+
+@main.command()
+@click.argument("book", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_platform_options
+def doctor(book: Path | None, platform_name: str | None, home: Path | None) -> None:
+    """Check the chain Excel -> add-in -> xlwings -> Python -> workbook; say what to fix.
+
+    Exit code 1 when something needs fixing.
+
+    \b
+    Example:
+      arbook doctor
+      arbook doctor Offene-Posten.xlsx
+    """
+    from arbook.excel.doctor import check_addin, check_book, check_python, report
+    from arbook.io.workbook_file import WorkbookFile
+
+    platform_name, home = _where(platform_name, home)
+    checks = check_python()
+    if platform_name in ("windows", "macos"):
+        checks += check_addin(platform_name, home)
+    else:
+        console.print(f"({platform_name}: no Excel here, the add-in checks are skipped)")
+    if book is not None:
+        if not book.exists():
+            raise click.BadParameter(f"{book} not found", param_hint="BOOK")
+        with _run(lambda: WorkbookFile(book)) as port:
+            checks += check_book(port)
+    click.echo(report(checks))
+    if not all(c.ok for c in checks):
+        sys.exit(1)

@@ -31,6 +31,7 @@ from arbook.core.problems import ArbookError, Problem, Severity
 from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, SETTINGS, START_SHEET
 from arbook.core.settings import Settings, settings_from_pairs
 from arbook.io.lawdata import load_rate_table
+from arbook.io.port import WorkbookPort
 from arbook.io.template import (
     START_BLOCK_HEIGHT,
     START_BLOCK_TOP,
@@ -169,8 +170,23 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
     ``extra_problems`` (e.g. an import's) are shown on the Problems sheet with refresh's own.
     """
     path = Path(path)
+    if not path.exists():
+        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
+    check_writable(path)
+    with WorkbookFile(path) as book:
+        return refresh_book(book, path, as_of, strict, progress or (lambda _msg: None),
+                            extra_problems)
+
+
+def refresh_book(book: WorkbookPort, path: Path, as_of: date | None = None, strict: bool = False,
+                 progress: Progress | None = None,
+                 extra_problems: Sequence[Problem] = ()) -> RefreshResult:
+    """``refresh`` on any workbook port: a closed file, or the book open in Excel.
+
+    ``progress`` defaults to the port's own (Excel's status bar); ``save`` ends the job.
+    """
     as_of = as_of or date.today()
-    step = progress or (lambda _msg: None)
+    step = progress or book.progress
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -180,62 +196,58 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
         timings[name] = now - clock
         clock = now
 
-    if not path.exists():
-        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
-    check_writable(path)
-    with WorkbookFile(path) as book:
-        step("reading settings and customers")
-        settings, problems = settings_from_pairs(
-            book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
-        lang = settings.language
-        customers, found = typed_frame(
-            book.read_table(CUSTOMERS, keys=("customer_id", "terms_days")), CUSTOMERS)
-        problems += found
-        payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
-        problems += found
-        lap("read small tables")
-        step("reading the invoice ledger")
-        raw = book.read_table(INVOICES, write_keys=REFRESH_COLUMNS, keys=AGEING_INPUTS)
-        lap("read ledger")
-        invoices, found = typed_frame(raw, INVOICES, AGEING_INPUTS)
-        problems += found
-        lap("convert ledger")
-        step("computing ageing")
-        ageing = compute_ageing(invoices, customers, payments, settings, as_of,
-                                sheet=raw.sheet, labels=raw.headers)
-        problems += ageing.problems
-        problems = [*extra_problems, *(p.at_file(path.name) for p in problems)]
-        lap("compute")
-        result = RefreshResult.of(path, as_of, ageing, settings, problems)
-        result.timings = timings
-        if strict and result.errors:
-            return result
-        step("writing computed columns")
-        keys, values = computed_values(ageing, lang)
-        del ageing, invoices, raw  # free the frames before the write needs its memory
-        result.rows_changed = book.write_computed(INVOICES, keys, values,
-                                                  {"flag": flags_text(["skipped"], lang)})
-        lap("write ledger")
-        stamp = (f"{datetime.now():%d.%m.%Y %H:%M} – {START[lang]['as_of']} {as_of:%d.%m.%Y}"
-                 if lang == "de" else
-                 f"{datetime.now():%Y-%m-%d %H:%M} – {START[lang]['as_of']} {as_of:%Y-%m-%d}")
-        start = START_SHEET[lang]
-        if start in book.book.sheets:
-            book.write_block(start, START_STAMP_ROW, 2, [[(stamp, False)]], 1)
-            book.write_block(start, START_BLOCK_TOP, 1, start_block(result, lang),
-                             START_BLOCK_WIDTH)
-        else:
-            problems.append(Problem(
-                f"no sheet named '{start}', so the totals were not written; rename the start "
-                "sheet back to 'Start'", file=path.name, severity=Severity.WARNING))
-        book.write_problems(problems, lang)
-        book.request_recalculation()
-        lap("write start and problems")
-        step("saving")
-        book.save()
-        lap("save")
-        result.written = True
+    step("reading settings and customers")
+    settings, problems = settings_from_pairs(
+        book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
+    lang = settings.language
+    customers, found = typed_frame(
+        book.read_table(CUSTOMERS, keys=("customer_id", "terms_days")), CUSTOMERS)
+    problems += found
+    payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
+    problems += found
+    lap("read small tables")
+    step("reading the invoice ledger")
+    raw = book.read_table(INVOICES, write_keys=REFRESH_COLUMNS, keys=AGEING_INPUTS)
+    lap("read ledger")
+    invoices, found = typed_frame(raw, INVOICES, AGEING_INPUTS)
+    problems += found
+    lap("convert ledger")
+    step("computing ageing")
+    ageing = compute_ageing(invoices, customers, payments, settings, as_of,
+                            sheet=raw.sheet, labels=raw.headers)
+    problems += ageing.problems
+    problems = [*extra_problems, *(p.at_file(book.name) for p in problems)]
+    lap("compute")
+    result = RefreshResult.of(path, as_of, ageing, settings, problems)
+    result.timings = timings
+    if strict and result.errors:
         return result
+    step("writing computed columns")
+    keys, values = computed_values(ageing, lang)
+    del ageing, invoices, raw  # free the frames before the write needs its memory
+    result.rows_changed = book.write_computed(INVOICES, keys, values,
+                                              {"flag": flags_text(["skipped"], lang)})
+    lap("write ledger")
+    stamp = (f"{datetime.now():%d.%m.%Y %H:%M} – {START[lang]['as_of']} {as_of:%d.%m.%Y}"
+             if lang == "de" else
+             f"{datetime.now():%Y-%m-%d %H:%M} – {START[lang]['as_of']} {as_of:%Y-%m-%d}")
+    start = START_SHEET[lang]
+    if book.has_sheet(start):
+        book.write_block(start, START_STAMP_ROW, 2, [[(stamp, False)]], 1)
+        book.write_block(start, START_BLOCK_TOP, 1, start_block(result, lang),
+                         START_BLOCK_WIDTH)
+    else:
+        problems.append(Problem(
+            f"no sheet named '{start}', so the totals were not written; rename the start "
+            "sheet back to 'Start'", file=book.name, severity=Severity.WARNING))
+    book.write_problems(problems, lang)
+    book.request_recalculation()
+    lap("write start and problems")
+    step("saving")
+    book.save()
+    lap("save")
+    result.written = True
+    return result
 
 
 def interest_claim(principal_cents: int, start: date, end: date, business: bool,

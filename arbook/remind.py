@@ -49,6 +49,7 @@ from arbook.io.journal import (
     reminder_key,
 )
 from arbook.io.lawdata import load_rate_table
+from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
 from arbook.mail import HeaderInjection
@@ -143,10 +144,10 @@ def _customers(frame: pd.DataFrame, lang: str) -> dict[str, Customer]:
     return out
 
 
-def _rate_table(book: WorkbookFile, variant: str, problems: list[Problem]) -> RateTable:
+def _rate_table(book: WorkbookPort, variant: str, problems: list[Problem]) -> RateTable:
     """The rate table from the Settings sheet; the packaged one for books without it."""
     packaged = load_rate_table(variant)  # type: ignore[arg-type]
-    if not book.book.has_table(BASE_RATES.name):
+    if not book.has_table(BASE_RATES.name):
         return packaged
     raw = book.read_table(BASE_RATES)
     column = "base_rate" if variant == "de" else "ecb_rate"
@@ -177,8 +178,8 @@ def _cell(col, i: int, date1904: bool, as_date: bool = False) -> object:
     return Decimal(repr(float(number)))
 
 
-def _policy(book: WorkbookFile, lang: str, problems: list[Problem]) -> DunningPolicy:
-    if not book.book.has_table(DUNNING.name):
+def _policy(book: WorkbookPort, lang: str, problems: list[Problem]) -> DunningPolicy:
+    if not book.has_table(DUNNING.name):
         problems.append(Problem(
             f"no table {DUNNING.name}: using the default dunning policy. A workbook made by "
             "'arbook init' has it on the Settings sheet.", sheet="Settings",
@@ -228,79 +229,91 @@ def remind(path: Path, as_of: date | None = None, customer: str | None = None,
            environ: Mapping[str, str] | None = None) -> RemindResult:
     """Decide today's reminders and draft (default) or send them; ``dry_run`` writes nothing."""
     path = Path(path)
-    as_of = as_of or date.today()
-    step = progress or (lambda _msg: None)
-    environ = os.environ if environ is None else environ
     if not path.exists():
         raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
     if not dry_run:
         check_writable(path)  # refuse before anything is sent, not after
+    with WorkbookFile(path) as book:
+        return remind_book(book, path, as_of, customer, dry_run, send_mail,
+                           progress or (lambda _msg: None), environ)
+
+
+def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
+                customer: str | None = None, dry_run: bool = False, send_mail: bool = False,
+                progress: Progress | None = None, environ: Mapping[str, str] | None = None
+                ) -> RemindResult:
+    """``remind`` on any workbook port; ``path`` places the journal and the outbox.
+
+    ``progress`` defaults to the port's own (Excel's status bar).
+    """
+    as_of = as_of or date.today()
+    step = progress or book.progress
+    environ = os.environ if environ is None else environ
     mode = "dry-run" if dry_run else ("send" if send_mail else "draft")
     jpath = journal_path(path)
     journal = Journal(jpath) if (not dry_run or jpath.exists()) else None
     try:
-        with WorkbookFile(path) as book:
-            step("reading the workbook")
-            settings, problems = settings_from_pairs(
-                book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
-            lang = settings.language
-            customers_frame, found = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
-            problems += found
-            payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
-            problems += found
-            policy = _policy(book, lang, problems)
-            variant = settings.interest_variant
-            table = _rate_table(book, variant, problems)
-            raw = book.read_table(INVOICES, write_keys=() if dry_run else LEDGER_COLUMNS,
-                                  keys=READ_COLUMNS)
-            invoices, found = typed_frame(raw, INVOICES, READ_COLUMNS)
-            problems += found
-            step("deciding who gets which reminder")
-            ageing = compute_ageing(invoices, customers_frame, payments, settings, as_of,
-                                    sheet=raw.sheet, labels=raw.headers)
-            problems += ageing.problems
-            uncertain = journal.reconcile() if (journal and not dry_run) else []
-            history, first_reminders = _history(journal)
-            items = ageing.items.assign(invoice_date=invoices["invoice_date"].to_numpy())
-            plan = decide(items, customers_frame, policy, history, as_of,
-                          escalation_after_days=settings.escalation_after_days,
-                          labels=raw.headers)
-            problems += plan.problems
-            if customer is not None:
-                plan = _only_customer(plan, customer)
-            customers = _customers(customers_frame, lang)
-            invoice_dates = dict(zip(invoices["invoice_no"],
-                                     [None if pd.isna(d) else pd.Timestamp(d).date()
-                                      for d in invoices["invoice_date"]], strict=True))
-            pay = _payments_by_invoice(payments)
-            planned = [
-                _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
-                          table, settings, as_of, policy.last.number)
-                for decision in plan.reminders if decision.customer_id in customers
-            ]
-            problems += _claim_problems(planned)
-            result = RemindResult(path, as_of, lang, plan, planned, problems, mode,
-                                  uncertain=uncertain)
-            if dry_run:
-                return result
-            assert journal is not None
-            outbox = path.parent / (settings.extra.get("outbox_folder") or "outbox")
-            result.outbox = outbox
-            step("writing reminders" if not send_mail else "sending reminders")
-            _issue(planned, journal, settings, path, outbox, as_of, send_mail, environ,
-                   problems)
-            if plan.escalations:
-                result.escalation_csv = _escalations(plan, planned, first_reminders,
-                                                     invoice_dates, outbox, as_of, lang)
-            step("writing the Reminders sheet")
-            _write_book(book, journal, customers, lang, as_of, ageing.items, policy,
-                        {"invoice_dates": invoice_dates, "pay": pay,
-                         "first_reminders": first_reminders, "variant": variant,
-                         "table": table})
-            book.write_problems([p.at_file(path.name) for p in problems], lang)
-            book.save()
-            result.written = True
+        step("reading the workbook")
+        settings, problems = settings_from_pairs(
+            book.read_pairs(SETTINGS, "setting", "value"), sheet=SETTINGS.sheet("en"))
+        lang = settings.language
+        customers_frame, found = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
+        problems += found
+        payments, found = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
+        problems += found
+        policy = _policy(book, lang, problems)
+        variant = settings.interest_variant
+        table = _rate_table(book, variant, problems)
+        raw = book.read_table(INVOICES, write_keys=() if dry_run else LEDGER_COLUMNS,
+                              keys=READ_COLUMNS)
+        invoices, found = typed_frame(raw, INVOICES, READ_COLUMNS)
+        problems += found
+        step("deciding who gets which reminder")
+        ageing = compute_ageing(invoices, customers_frame, payments, settings, as_of,
+                                sheet=raw.sheet, labels=raw.headers)
+        problems += ageing.problems
+        uncertain = journal.reconcile() if (journal and not dry_run) else []
+        history, first_reminders = _history(journal)
+        items = ageing.items.assign(invoice_date=invoices["invoice_date"].to_numpy())
+        plan = decide(items, customers_frame, policy, history, as_of,
+                      escalation_after_days=settings.escalation_after_days,
+                      labels=raw.headers)
+        problems += plan.problems
+        if customer is not None:
+            plan = _only_customer(plan, customer)
+        customers = _customers(customers_frame, lang)
+        invoice_dates = dict(zip(invoices["invoice_no"],
+                                 [None if pd.isna(d) else pd.Timestamp(d).date()
+                                  for d in invoices["invoice_date"]], strict=True))
+        pay = _payments_by_invoice(payments)
+        planned = [
+            _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
+                      table, settings, as_of, policy.last.number)
+            for decision in plan.reminders if decision.customer_id in customers
+        ]
+        problems += _claim_problems(planned)
+        result = RemindResult(path, as_of, lang, plan, planned, problems, mode,
+                              uncertain=uncertain)
+        if dry_run:
             return result
+        assert journal is not None
+        outbox = path.parent / (settings.extra.get("outbox_folder") or "outbox")
+        result.outbox = outbox
+        step("writing reminders" if not send_mail else "sending reminders")
+        _issue(planned, journal, settings, path, outbox, as_of, send_mail, environ,
+               problems)
+        if plan.escalations:
+            result.escalation_csv = _escalations(plan, planned, first_reminders,
+                                                 invoice_dates, outbox, as_of, lang)
+        step("writing the Reminders sheet")
+        _write_book(book, journal, customers, lang, as_of, ageing.items, policy,
+                    {"invoice_dates": invoice_dates, "pay": pay,
+                     "first_reminders": first_reminders, "variant": variant,
+                     "table": table})
+        book.write_problems([p.at_file(book.name) for p in problems], lang)
+        book.save()
+        result.written = True
+        return result
     finally:
         if journal is not None:
             journal.close()
@@ -557,7 +570,7 @@ def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
     return rows
 
 
-def _write_book(book: WorkbookFile, journal: Journal, customers: dict[str, Customer], lang: str,
+def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Customer], lang: str,
                 as_of: date, items: pd.DataFrame, policy: DunningPolicy, claim_inputs: dict
                 ) -> None:
     """The Reminders sheet and the ledger's dunning columns, both from the journal."""

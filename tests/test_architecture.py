@@ -44,3 +44,13 @@ def test_the_check_itself_catches_an_offender(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import openpyxl\nfrom arbook.io import template\n")
     assert imports_of(bad) == {"openpyxl", "arbook.io"}
+
+
+def test_only_the_excel_front_door_imports_xlwings_or_arbook_excel():
+    """Jobs and adapters run without Excel; excel/ sits on top of them, beside the CLI."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "excel" in path.relative_to(PACKAGE).parts or path.name == "cli.py":
+            continue
+        for name in imports_of(path):
+            assert name.split(".")[0] != "xlwings", f"{path} imports {name}"
+            assert not name.startswith("arbook.excel"), f"{path} imports {name}"

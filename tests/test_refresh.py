@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 
 from arbook import jobs
 from arbook.cli import main
-from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, PROBLEMS
+from arbook.core.schema import CUSTOMERS, INVOICES, PROBLEMS
 from arbook.io.xlsx.book import Book
 from arbook.io.xlsx.package import Package
-from tests.helpers import AS_OF, new_book, put_rows
+from tests.helpers import AS_OF, new_book, put_rows, small_ledger
 
 
 def table_rows(path, name: str) -> list[dict]:
@@ -28,22 +28,7 @@ def table_rows(path, name: str) -> list[dict]:
 
 @pytest.fixture
 def book(tmp_path):
-    path = new_book(tmp_path / "Offene Posten.xlsx")
-    put_rows(path, CUSTOMERS, [
-        {"customer_id": "K1", "name": "Müller GmbH", "terms_days": 30},
-        {"customer_id": "K2", "name": "<b>Weiß</b> & Co", "terms_days": 14},
-    ])
-    put_rows(path, INVOICES, [
-        {"invoice_no": "0042", "customer_id": "K1", "invoice_date": date(2026, 9, 1),
-         "due_date": date(2026, 10, 1), "currency": "EUR", "amount": 1190.0, "paid": 190.0},
-        {"invoice_no": "0043", "customer_id": "K2", "invoice_date": date(2026, 11, 1),
-         "currency": "EUR", "amount": 500.0, "note": "ruft zurück"},
-        {"invoice_no": "0044", "customer_id": "K1", "invoice_date": date(2026, 11, 20),
-         "due_date": date(2026, 12, 20), "currency": "CHF", "amount": 80.5,
-         "disputed": "Ja", "owner": "MK"},
-    ])
-    put_rows(path, PAYMENTS, [{"date": date(2026, 11, 2), "invoice_no": "0042", "amount": 100.0}])
-    return path
+    return small_ledger(tmp_path / "Offene Posten.xlsx")
 
 
 def test_refresh_writes_computed_columns_by_invoice_number(book):

@@ -48,6 +48,22 @@ def bucket_keys(edges: tuple[int, ...]) -> list[str]:
     return [CREDIT, UNDATED, NOT_DUE, *ranges, f">{edges[-1]}"]
 
 
+def overdue_days(due: np.ndarray, as_of: date) -> np.ndarray:
+    """Days past the due date (datetime64[D]; NaT: 0), never negative."""
+    as_of_day = _day(as_of)
+    has_due = ~np.isnat(due)
+    days = np.where(has_due, (as_of_day - np.where(has_due, due, as_of_day)).astype(int), 0)
+    return np.maximum(days, 0)
+
+
+def overdue_buckets(days_overdue: np.ndarray, edges: tuple[int, ...]) -> np.ndarray:
+    """The bucket key of each item from its days overdue: not due, a range or over the last."""
+    range_keys = np.array(bucket_keys(edges)[2:], dtype=object)  # not_due, ranges..., >last
+    positions = np.searchsorted(np.array(edges), days_overdue, side="left")
+    positions = np.where(days_overdue <= 0, 0, positions + 1)
+    return range_keys[positions].astype(object)
+
+
 @dataclass
 class Ageing:
     items: pd.DataFrame  # one row per ledger row, same index as the input
@@ -191,8 +207,7 @@ def compute_ageing(
     # Days overdue and buckets.
     as_of_day = _day(as_of)
     has_due = ~np.isnat(due)
-    days = np.where(has_due, (as_of_day - np.where(has_due, due, as_of_day)).astype(int), 0)
-    days_overdue = np.maximum(days, 0)
+    days_overdue = overdue_days(due, as_of)
     undated = ~has_due & (open_cents > 0)
     report(
         undated, "due_date",
@@ -201,10 +216,7 @@ def compute_ageing(
     )
     edges = settings.bucket_edges
     order = bucket_keys(edges)
-    range_keys = np.array(order[2:], dtype=object)  # not_due, ranges..., >last
-    positions = np.searchsorted(np.array(edges), days_overdue, side="left")
-    positions = np.where(days_overdue <= 0, 0, positions + 1)
-    bucket = range_keys[positions].astype(object)
+    bucket = overdue_buckets(days_overdue, edges)
     bucket[undated] = UNDATED
     bucket[open_cents < 0] = CREDIT
     bucket[(open_cents == 0)] = None

@@ -66,6 +66,11 @@ class DunningPolicy:
     def days(self) -> tuple[int, ...]:
         return tuple(s.days_after_due for s in self.stages)
 
+    def stage_for_days(self, days_overdue: int) -> Stage | None:
+        """The highest stage whose days after due is reached; None before the first."""
+        reached = [s for s in self.stages if s.days_after_due <= days_overdue]
+        return reached[-1] if reached else None
+
 
 def default_policy(lang: str = "de") -> DunningPolicy:
     """The German default stages, named in ``lang``."""

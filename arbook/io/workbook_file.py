@@ -16,11 +16,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from arbook.core.cells import ColumnValues, RawColumn, RawTable, to_text
 from arbook.core.problems import ArbookError, Problem
 from arbook.core.schema import PROBLEMS, TableSpec
+from arbook.io.port import (
+    CellValue,
+    header_columns,
+    pairs_of,
+    positions_of,
+    problem_lines,
+    required_keys,
+    wanted_keys,
+)
 from arbook.io.xlsx.book import Book, TableInfo
 from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
 from arbook.io.xlsx.patch import OutColumn, apply_edits, runs_of, single_cell, splice
@@ -33,9 +41,6 @@ from arbook.io.xlsx.scan import (
 )
 from arbook.io.xlsx.sst import SharedStrings
 from arbook.io.xlsx.values import raw_column
-
-MAX_PROBLEM_ROWS = 10_000
-CellValue = str | int | Decimal | date | None
 
 
 @dataclass
@@ -57,12 +62,32 @@ class WorkbookFile:
         self.package = Package(self.path)
         self.book = Book(self.package)
         self._read: dict[str, _ReadTable] = {}
+        self.messages: list[tuple[str, str]] = []
 
     def __enter__(self) -> WorkbookFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.package.close()
+
+    # -- the rest of the workbook port (arbook.io.port) ------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def has_table(self, name: str) -> bool:
+        return self.book.has_table(name)
+
+    def has_sheet(self, name: str) -> bool:
+        return name in self.book.sheets
+
+    def progress(self, message: str) -> None:
+        """A closed file shows no progress; the CLI passes its own spinner to the jobs."""
+
+    def message(self, text: str, title: str = "arbook") -> None:
+        """Kept for the caller (the CLI prints results itself)."""
+        self.messages.append((title, text))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -74,24 +99,10 @@ class WorkbookFile:
         are located (with style and current value, to skip unchanged rows) but not returned.
         """
         info = self.book.table(spec.name)
-        mapping = spec.header_to_key()
-        wanted = None if keys is None else {*keys, *write_keys, *((spec.key,) if spec.key else ())}
-        key_to_col: dict[str, int] = {}
-        headers: dict[str, str] = {}
-        for header in info.headers:
-            key = mapping.get(header.strip().casefold())
-            if key is not None and key not in key_to_col and (wanted is None or key in wanted):
-                key_to_col[key] = info.column_of(header)
-                headers[key] = header
-        missing = [k for k in ((spec.key,) if spec.key else ()) + write_keys
-                   if k not in key_to_col]
-        if missing:
-            labels = ", ".join(f"'{spec.column(k).label('de')}' / '{spec.column(k).en}'"
-                               for k in missing)
-            raise ArbookError(
-                f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has no column "
-                f"{labels}. Rename the column back or add it to the table."
-            )
+        index_of, headers = header_columns(
+            spec, info.headers, wanted_keys(spec, write_keys, keys),
+            required_keys(spec, write_keys), f"{self.path.name}, sheet {info.sheet_name}")
+        key_to_col = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
         xml = self.package.read(info.sheet_part)
         runs = runs_of([key_to_col[k] for k in write_keys])
         try:
@@ -148,15 +159,7 @@ class WorkbookFile:
 
     def read_pairs(self, spec: TableSpec, key: str, value: str) -> dict[str, tuple[str, int]]:
         """A two-column key/value table as ``{key: (value text, row)}`` (e.g. Settings)."""
-        raw = self.read_table(spec)
-        keys, values = raw.columns.get(key), raw.columns.get(value)
-        if keys is None or values is None:
-            return {}
-        out = {}
-        for k, v, row in zip(to_text(keys), to_text(values), raw.rows.tolist(), strict=True):
-            if k:
-                out[k.strip()] = (v or "", row)
-        return out
+        return pairs_of(self.read_table(spec), key, value)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -181,8 +184,7 @@ class WorkbookFile:
         index = read.index
         data_rows = np.flatnonzero(read.row_pos >= 0)
         found = to_text(read.key_column)  # the keys as the job saw them
-        unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
-        positions = _positions_of(found, unique, np.asarray(keys, dtype=object))
+        positions = positions_of(found, keys)
         stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
         if keep_unkeyed:
             known = positions >= 0
@@ -271,15 +273,7 @@ class WorkbookFile:
 
     def write_problems(self, problems: list[Problem], lang: str) -> None:
         """Replace the Problems table's rows (arbook owns that sheet) and resize the table."""
-        shown = problems[:MAX_PROBLEM_ROWS]
-        lines: list[list[CellValue]] = [
-            [p.severity.value, p.file, p.sheet, p.row, p.column, p.message] for p in shown]
-        if len(problems) > MAX_PROBLEM_ROWS:
-            more = len(problems) - MAX_PROBLEM_ROWS
-            lines.append(["", "", "", None, "", f"... and {more} more (see the command output)"])
-        if not lines:
-            lines = [["", "", "", None, "", "keine Probleme" if lang == "de" else "no problems"]]
-        self.write_rows(PROBLEMS, lines)
+        self.write_rows(PROBLEMS, problem_lines(problems, lang))
 
     def write_rows(self, spec: TableSpec, lines: list[list[CellValue]]) -> None:
         """Replace all data rows of a table arbook owns (Problems, Reminders) and resize it.
@@ -498,18 +492,6 @@ def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
         label_index[used] = sst.index_of([values.labels[i] for i in used])
         same = np.where(new_blank, ~has[rows], old[rows] == label_index[values.codes])
     return ~(same & (style[rows] == column.styles))
-
-
-def _positions_of(found: np.ndarray, unique: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """For each row read, the position of its key in ``keys`` (-1: none, or not unique).
-
-    In a refresh both come from the same read, in the same order; that case is checked
-    element by element and needs no hashing of a million keys.
-    """
-    if len(found) == len(keys) and bool(np.all((found == keys) | ~unique)):
-        return np.where(unique, np.arange(len(found)), -1)
-    positions = pd.Index(keys).get_indexer(np.where(unique, found, None))
-    return np.where(unique, positions, -1)
 
 
 def _row_insert_point(index: SheetIndex, row: int) -> int:

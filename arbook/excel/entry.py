@@ -1,0 +1,154 @@
+"""Python entry points of the ribbon buttons: ``RunPython "import arbook.excel.entry as e; ..."``.
+
+One function per button (see ``arbook.excel.ribbon.BUTTONS``), each running the same job as
+the CLI on the book open in Excel. What users can fix (``ArbookError``) is shown in a message
+box; anything else is a bug and reaches xlwings' error window with its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from arbook import __version__, jobs
+from arbook import remind as remind_job
+from arbook.core.problems import ArbookError, Problem, Severity
+from arbook.excel.xlwings_port import XlwingsWorkbook
+
+SHOWN_PROBLEMS = 8
+WORDS = {
+    "de": {"problems": "Probleme (siehe Blatt Probleme)", "refreshed": "{n} Rechnungen "
+           "aktualisiert, Stichtag {d:%d.%m.%Y}.", "errors": "Fehler", "none": "keine",
+           "reminders": "Mahnungen {d:%d.%m.%Y}: {summary}.", "outbox": "Entwürfe in: {p}",
+           "confirm": "{n} Mahnung(en) jetzt per E-Mail senden?",
+           "cancelled": "Nicht gesendet.", "save": "Die Mappe ist geändert, aber nicht "
+           "gespeichert."},
+    "en": {"problems": "problems (see the Problems sheet)", "refreshed": "{n} invoices "
+           "refreshed as of {d:%Y-%m-%d}.", "errors": "errors", "none": "none",
+           "reminders": "Reminders {d:%Y-%m-%d}: {summary}.", "outbox": "Drafts in: {p}",
+           "confirm": "Send {n} reminder(s) by email now?", "cancelled": "Nothing was sent.",
+           "save": "The workbook is changed but not saved."},
+}
+OUTCOMES = {"de": {"planned": "geplant", "drafted": "als Entwurf", "sent": "gesendet",
+                   "already done": "heute schon erledigt", "failed": "fehlgeschlagen",
+                   "not built": "ohne E-Mail-Adresse"},
+            "en": {"planned": "planned", "drafted": "drafted", "sent": "sent",
+                   "already done": "already done today", "failed": "failed",
+                   "not built": "without email address"}}
+
+
+def _run(job: Callable[[XlwingsWorkbook], Any], book: XlwingsWorkbook | None = None) -> Any:
+    """Run a job on the active book; user-fixable errors become a message box."""
+    port = book or XlwingsWorkbook.active()
+    with port:
+        try:
+            return job(port)
+        except ArbookError as exc:
+            port.message(str(exc), title="arbook")
+            return None
+
+
+def problems_text(problems: list[Problem], lang: str) -> str:
+    """The first problems with their place, for a message box."""
+    if not problems:
+        return ""
+    words = WORDS[lang]
+    errors = sum(1 for p in problems if p.severity == Severity.ERROR)
+    lines = [f"{len(problems)} {words['problems']}, {errors} {words['errors']}:"]
+    for p in problems[:SHOWN_PROBLEMS]:
+        place = " ".join(part for part in (p.sheet, f"{p.column}{p.row or ''}".strip()) if part)
+        lines.append(f"- {place}: {p.message}" if place else f"- {p.message}")
+    if len(problems) > SHOWN_PROBLEMS:
+        lines.append("...")
+    return "\n".join(lines)
+
+
+def refresh(book: XlwingsWorkbook | None = None) -> jobs.RefreshResult | None:
+    """Ribbon "Aktualisieren / Refresh"."""
+    def job(port: XlwingsWorkbook) -> jobs.RefreshResult:
+        result = jobs.refresh_book(port, port.path)
+        lang = result.settings.language
+        words = WORDS[lang]
+        text = words["refreshed"].format(n=result.rows, d=result.as_of)
+        port.message("\n\n".join(filter(None, [text, problems_text(result.problems, lang),
+                                               words["save"]])))
+        return result
+    return _run(job, book)
+
+
+def _remind(book: XlwingsWorkbook | None, dry_run: bool, send_mail: bool
+            ) -> remind_job.RemindResult | None:
+    def job(port: XlwingsWorkbook) -> remind_job.RemindResult | None:
+        if send_mail:  # ask with the plan in hand: sending cannot be undone
+            plan = remind_job.remind_book(port, port.path, dry_run=True)
+            due = len(plan.reminders)
+            if due and not port.confirm(WORDS[plan.lang]["confirm"].format(n=due)):
+                port.message(WORDS[plan.lang]["cancelled"])
+                return None
+        result = remind_job.remind_book(port, port.path, dry_run=dry_run, send_mail=send_mail)
+        port.message(remind_summary(result))
+        return result
+    return _run(job, book)
+
+
+def remind_summary(result: remind_job.RemindResult) -> str:
+    """What the reminder run did, one line per reminder, in the book's language."""
+    lang = result.lang
+    words, outcomes = WORDS[lang], OUTCOMES[lang]
+    counts = {k: result.count(k) for k in outcomes if result.count(k)}
+    summary = ", ".join(f"{n} {outcomes[k]}" for k, n in counts.items()) or words["none"]
+    lines = [words["reminders"].format(d=result.as_of, summary=summary)]
+    for p in result.reminders[:SHOWN_PROBLEMS]:
+        lines.append(f"- {p.customer.id} {p.customer.name}: {p.decision.stage.name}")
+    if result.outbox and result.count("drafted"):
+        lines.append(words["outbox"].format(p=result.outbox / result.as_of.isoformat()))
+    text = problems_text(result.problems, lang)
+    return "\n".join(lines) + (f"\n\n{text}" if text else "")
+
+
+def remind_preview(book: XlwingsWorkbook | None = None) -> remind_job.RemindResult | None:
+    """Ribbon "Mahnungen: Vorschau / Preview": the plan, nothing written or sent."""
+    return _remind(book, dry_run=True, send_mail=False)
+
+
+def remind_draft(book: XlwingsWorkbook | None = None) -> remind_job.RemindResult | None:
+    """Ribbon "Entwürfe / Draft": .eml drafts in the outbox, journaled."""
+    return _remind(book, dry_run=False, send_mail=False)
+
+
+def remind_send(book: XlwingsWorkbook | None = None) -> remind_job.RemindResult | None:
+    """Ribbon "Senden / Send": by SMTP after the user confirms, journaled, never twice."""
+    return _remind(book, dry_run=False, send_mail=True)
+
+
+def documentation(book: XlwingsWorkbook | None = None) -> None:
+    """Ribbon "Dokumentation / Documentation": where the guides are."""
+    _run(lambda port: port.message(
+        "arbook: docs/excel.md (Excel), docs/reminders.md (Mahnungen / reminders), README.md.\n"
+        "Kommandozeile / command line: arbook --help"), book)
+
+
+def diagnostics(book: XlwingsWorkbook | None = None) -> None:
+    """Ribbon "Diagnose / Diagnostics": the checks of 'arbook doctor' on this book."""
+    from pathlib import Path
+
+    from arbook.excel.addin import current_platform
+    from arbook.excel.doctor import check_addin, check_book, check_python, report
+
+    def job(port: XlwingsWorkbook) -> None:
+        checks = [*check_python(), *check_book(port)]
+        if current_platform() in ("windows", "macos"):
+            checks += check_addin(current_platform(), Path.home())
+        port.message(report(checks), title="arbook doctor")
+    _run(job, book)
+
+
+def about(book: XlwingsWorkbook | None = None) -> None:
+    """Ribbon "Über arbook / About"."""
+    import sys
+
+    import xlwings
+
+    _run(lambda port: port.message(
+        f"arbook {__version__}\nPython {sys.version.split()[0]}\nxlwings {xlwings.__version__}"),
+        book)
