@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arbook import __version__, imports, jobs
+from arbook import __version__, demo, imports, jobs, nightly
 from arbook import remind as remind_job
 from arbook.core.cells import parse_money_text
 from arbook.core.interest import CONVENTION
@@ -287,6 +287,94 @@ def import_bank(book: Path, files: tuple[Path, ...], as_of: date | None) -> None
     console.print(f"{len(applied)} payments applied ({cents / 100:,.2f}), "
                   f"{len(result.queued())} waiting on the Assign sheet, "
                   f"{len(result.ignored())} ignored. The ledger is refreshed.")
+
+
+@main.command("nightly")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="Run as of this date (default today).")
+@click.option("--send", "send_mail", is_flag=True, default=None,
+              help="Send reminders by SMTP (default: drafts, or the Settings switch "
+                   "nightly_send).")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder with new ERP exports and bank statements (default: inbox beside "
+                   "the workbook).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def nightly_command(book: Path, as_of: date | None, send_mail: bool | None, inbox: Path | None,
+                    as_json: bool) -> None:
+    """The scheduled job: import the inbox, refresh, remind, and review on review day.
+
+    Exit codes: 0 done, 1 data problems found, 2 failed, 3 workbook open in Excel or another
+    run busy (nothing written to the workbook; retry later). A log with the time of each step
+    is written to logs/ beside the workbook.
+
+    \b
+    Example:
+      arbook nightly Offene-Posten.xlsx
+      arbook nightly Offene-Posten.xlsx --send --json   # from cron / Task Scheduler
+    """
+    progress = _plain_progress if not console.is_terminal else None
+    with _progress() as update:
+        result = _run(lambda: nightly.nightly(book, as_of, send_mail, inbox,
+                                              progress or update))
+    if as_json:
+        click.echo(nightly.summary_json(result))
+    else:
+        _print_nightly(result)
+    sys.exit(result.exit_code)
+
+
+def _plain_progress(message: str) -> None:
+    err.print(f"{nightly.now_text()} {message}", highlight=False)
+
+
+def _print_nightly(result: nightly.NightlyResult) -> None:
+    table = Table(title=f"Nightly run on {result.book.name} as of {result.as_of:%Y-%m-%d}")
+    for header in ("step", "seconds", "status", "what it did"):
+        table.add_column(header, overflow="fold")
+    for s in result.steps:
+        table.add_row(s.name, f"{s.seconds:.2f}", s.status, s.summary)
+    console.print(table)
+    for name, why in result.failed:
+        err.print(f"[yellow]inbox file {name} moved to failed/: {why}[/yellow]")
+    if result.waiting:
+        console.print(f"{len(result.waiting)} inbox file(s) wait for the next run.")
+    if result.error:
+        err.print(f"[red]{result.error}[/red]")
+    console.print(f"Log: {result.log_file}; exit code {result.exit_code}.")
+
+
+@main.command("demo")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path),
+                default="arbook-demo")
+def demo_command(folder: Path) -> None:
+    """Try everything on a sample book: build it, fill its inbox, run the nightly job.
+
+    Needs no network and no Excel; reminders are only drafted (.eml files), nothing is sent.
+
+    \b
+    Example:
+      arbook demo
+      arbook demo /tmp/arbook-demo
+    """
+    with _progress() as update:
+        result = _run(lambda: demo.run_demo(folder, progress=update))
+    run = result.run
+    if run.refresh is not None:
+        _print_totals(run.refresh)
+    _print_nightly(run)
+    reminders = run.reminders
+    drafted = reminders.count("drafted") if reminders else 0
+    outbox = reminders.outbox / run.as_of.isoformat() if reminders and reminders.outbox else None
+    console.print(f"\n[bold]Demo ready in {result.folder}[/bold]")
+    console.print(f"  workbook:  {result.book}  (open it first: the Start sheet has the totals)")
+    console.print(f"  reminders: {drafted} drafted in {outbox} (.eml, open in Outlook or "
+                  "Thunderbird)")
+    console.print(f"  imported:  {', '.join(run.archived) or 'nothing'} (now in inbox/archive/)")
+    console.print("  then look at the sheets Rechnungen (ledger), Mahnungen (reminders), "
+                  "Zuordnen (payments to assign) and Probleme.")
+    if run.exit_code not in (nightly.EXIT_DONE, nightly.EXIT_PROBLEMS):
+        sys.exit(run.exit_code)
 
 
 def _print_totals(result: jobs.RefreshResult) -> None:

@@ -226,22 +226,27 @@ def _payments_by_invoice(payments: pd.DataFrame) -> dict[str, list[tuple[date, i
 
 def remind(path: Path, as_of: date | None = None, customer: str | None = None,
            dry_run: bool = False, send_mail: bool = False, progress: Progress | None = None,
-           environ: Mapping[str, str] | None = None) -> RemindResult:
-    """Decide today's reminders and draft (default) or send them; ``dry_run`` writes nothing."""
+           environ: Mapping[str, str] | None = None, write_book: bool = True) -> RemindResult:
+    """Decide today's reminders and draft (default) or send them; ``dry_run`` writes nothing.
+
+    With ``write_book=False`` (the workbook is open in Excel) reminders are still drafted or
+    sent and journaled; the workbook is only read, and the next run writes what the journal
+    holds into it.
+    """
     path = Path(path)
     if not path.exists():
         raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
-    if not dry_run:
+    if not dry_run and write_book:
         check_writable(path)  # refuse before anything is sent, not after
     with WorkbookFile(path) as book:
         return remind_book(book, path, as_of, customer, dry_run, send_mail,
-                           progress or (lambda _msg: None), environ)
+                           progress or (lambda _msg: None), environ, write_book)
 
 
 def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
                 customer: str | None = None, dry_run: bool = False, send_mail: bool = False,
-                progress: Progress | None = None, environ: Mapping[str, str] | None = None
-                ) -> RemindResult:
+                progress: Progress | None = None, environ: Mapping[str, str] | None = None,
+                write_book: bool = True) -> RemindResult:
     """``remind`` on any workbook port; ``path`` places the journal and the outbox.
 
     ``progress`` defaults to the port's own (Excel's status bar).
@@ -264,7 +269,8 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         policy = _policy(book, lang, problems)
         variant = settings.interest_variant
         table = _rate_table(book, variant, problems)
-        raw = book.read_table(INVOICES, write_keys=() if dry_run else LEDGER_COLUMNS,
+        writing = write_book and not dry_run
+        raw = book.read_table(INVOICES, write_keys=LEDGER_COLUMNS if writing else (),
                               keys=READ_COLUMNS)
         invoices, found = typed_frame(raw, INVOICES, READ_COLUMNS)
         problems += found
@@ -305,6 +311,8 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         if plan.escalations:
             result.escalation_csv = _escalations(plan, planned, first_reminders,
                                                  invoice_dates, outbox, as_of, lang)
+        if not write_book:
+            return result
         step("writing the Reminders sheet")
         _write_book(book, journal, customers, lang, as_of, ageing.items, policy,
                     {"invoice_dates": invoice_dates, "pay": pay,

@@ -1,0 +1,162 @@
+"""arbook nightly and arbook demo: inbox, steps, lock, open workbook, exit codes, schedules."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from datetime import date
+from pathlib import Path
+
+import pytest
+import python_calamine
+from click.testing import CliRunner
+from filelock import FileLock
+
+from arbook import demo, nightly
+from arbook.cli import main
+from arbook.io.journal import Journal
+from arbook.sample import make_sample
+from tests.bank_extdata import folder
+
+TODAY = date(2026, 11, 27)  # a Friday
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rows(path: Path, table: str) -> list[dict]:
+    book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+    t = book.get_table_by_name(table)
+    return [dict(zip(t.columns, r, strict=True)) for r in t.to_python()]
+
+
+@pytest.fixture
+def demo_book(tmp_path):
+    """A sample book with an inbox holding an ERP export, a statement and a junk file."""
+    from arbook import jobs
+
+    book = tmp_path / "OP.xlsx"
+    jobs.init_book(book, "de", 120, 1, TODAY)
+    sample = make_sample(120, 1, TODAY)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "export.csv").write_bytes(demo.erp_export(sample, TODAY).encode("cp1252"))
+    open_eur = [i for i in sample.invoices if i["paid_cents"] == 0 and i["amount_cents"] > 0
+                and i["currency"] == "EUR"]
+    (inbox / "auszug.dat").write_text(demo.camt053(open_eur[:3], sample, TODAY),
+                                      encoding="utf-8")  # a name that says nothing
+    (inbox / "notes.txt").write_text("Einkaufsliste: Milch, Brot\n", encoding="utf-8")
+    return book
+
+
+def test_classify_by_content_not_by_name(tmp_path, demo_book):
+    inbox = demo_book.parent / "inbox"
+    assert nightly.classify(inbox / "auszug.dat")[0] == "bank"
+    assert nightly.classify(inbox / "export.csv")[0] == "invoices"
+    kind, why = nightly.classify(inbox / "notes.txt")
+    assert kind is None and why
+    real = folder("camt-genkgo-tests") / "camt053.v2.minimal.xml"
+    assert nightly.classify(real)[0] == "bank"
+
+
+def test_a_night_imports_archives_refreshes_and_drafts(demo_book):
+    result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert [s.name for s in result.steps] == ["import", "refresh", "reminders", "review"]
+    assert [s.status for s in result.steps] == ["ok", "ok", "ok", "skipped"]  # not a Monday
+    inbox = demo_book.parent / "inbox"
+    assert sorted(result.archived) == ["auszug.dat", "export.csv"]
+    assert sorted(p.name for p in (inbox / "archive" / TODAY.isoformat()).iterdir()) == \
+        ["auszug.dat", "export.csv"]
+    failed = inbox / "failed" / TODAY.isoformat()
+    assert (failed / "notes.txt").exists() and (failed / "notes.txt.why.txt").read_text()
+    assert result.exit_code == nightly.EXIT_PROBLEMS  # a failed inbox file is a data problem
+    payments = [p for p in rows(demo_book, "tblPayments") if str(p["Quelle"]).startswith("Bank")]
+    assert len(payments) == 3
+    assert result.reminders is not None and result.reminders.count("drafted") > 0
+    log = result.log_file.read_text(encoding="utf-8")
+    for step in ("import:", "refresh:", "reminders:", "review: skipped"):
+        assert step in log
+    assert re.search(r"refresh: \d+\.\d\d s", log)
+    summary = json.loads(nightly.summary_json(result))
+    assert summary["exit_code"] == 1 and summary["inbox"]["failed"][0]["file"] == "notes.txt"
+
+
+def test_workbook_open_in_excel_writes_nothing_keeps_the_inbox_and_catches_up(demo_book):
+    lock = demo_book.with_name("~$" + demo_book.name)
+    lock.write_text("owner")
+    before = demo_book.read_bytes()
+    result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert result.exit_code == nightly.EXIT_LOCKED
+    assert demo_book.read_bytes() == before
+    assert sorted(result.waiting) == ["auszug.dat", "export.csv", "notes.txt"]
+    drafted = result.reminders.count("drafted")
+    assert drafted > 0  # reminders still go out, recorded in the journal
+    with Journal.for_book(demo_book) as journal:
+        assert len(journal.reminders()) == drafted
+    lock.unlink()
+    later = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert later.exit_code in (nightly.EXIT_DONE, nightly.EXIT_PROBLEMS)
+    assert sorted(later.archived) == ["auszug.dat", "export.csv"]
+    assert len(rows(demo_book, "tblReminders")) >= drafted  # the journal, now in the book
+    assert later.reminders.count("drafted") == 0  # and nothing drafted twice
+
+
+def test_two_runs_never_overlap(demo_book):
+    with FileLock(str(demo_book.with_name(f".{demo_book.name}.arbook-run.lock"))):
+        result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert result.exit_code == nightly.EXIT_LOCKED and "another arbook run" in result.error
+    assert result.steps == []
+
+
+def test_review_day_and_files_still_being_written(demo_book):
+    assert nightly.review_due(date(2026, 11, 30), "monday")
+    assert nightly.review_due(date(2026, 12, 2), "Mittwoch")
+    assert not nightly.review_due(TODAY, "monday")
+    inbox = demo_book.parent / "inbox"
+    assert nightly.inbox_files(inbox, settle_seconds=3600) == []  # all just written
+
+
+def test_cli_json_and_exit_code(demo_book):
+    out = CliRunner().invoke(main, ["nightly", str(demo_book), "--as-of", "2026-11-27",
+                                    "--json"])
+    assert out.exit_code == 1, out.output
+    summary = json.loads(out.output[out.output.index("{"):])
+    assert summary["steps"][0]["name"] == "import" and summary["as_of"] == "2026-11-27"
+
+
+def test_demo_builds_imports_and_drafts(tmp_path):
+    result = demo.run_demo(tmp_path / "demo", today=TODAY)
+    run = result.run
+    assert sorted(run.archived) == ["Kontoauszug-camt053.xml", "OP-Liste-ERP.csv"]
+    assert run.reminders.count("drafted") > 0
+    assert list((tmp_path / "demo" / "outbox" / TODAY.isoformat()).glob("*.eml"))
+    queue = rows(result.book, "tblBankQueue")
+    assert [q["Auftraggeber"] for q in queue] == ["Max Mustermann"]
+    with pytest.raises(Exception, match="already holds a demo"):
+        demo.run_demo(tmp_path / "demo", today=TODAY)
+
+
+def _doc_commands() -> list[str]:
+    text = (ROOT / "docs" / "scheduling.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"```\w*\n(.*?)```", text, flags=re.S))
+    found = re.findall(r"(\S*[/\\]arbook(?:\.exe)? nightly [^\"\n>]*)", blocks)
+    return [c.removeprefix("ExecStart=").lstrip('"').strip() for c in found]
+
+
+def test_documented_schedules_run_as_written(demo_book):
+    commands = _doc_commands()
+    assert len(commands) >= 4  # cron (2), systemd, schtasks
+    text = (ROOT / "docs" / "scheduling.md").read_text(encoding="utf-8")
+    for line in re.findall(r"^(\S+ \S+ \S+ \S+ \S+)  ", text, flags=re.M):
+        assert len(line.split()) == 5  # a cron time spec
+    assert "OnCalendar=" in text and "ExecStart=" in text
+    for command in commands:
+        args = shlex.split(command.replace("\\", "/"))
+        assert Path(args[0]).name in ("arbook", "arbook.exe") and args[1] == "nightly"
+        book_arg = args[2]
+        assert book_arg.endswith(".xlsx")
+        options = [a for a in args[3:]]
+        if "--send" in options:  # no SMTP server here: the documented options parse and run
+            options.remove("--send")
+        out = CliRunner().invoke(main, ["nightly", str(demo_book), "--as-of", "2026-11-27",
+                                        *options])
+        assert out.exit_code in (0, 1), (command, out.output)
