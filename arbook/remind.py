@@ -23,7 +23,7 @@ import pandas as pd
 
 from arbook.core.ageing import compute_ageing
 from arbook.core.cells import ColumnValues, typed_frame
-from arbook.core.claims import ClaimItem, Claims, claims_for, is_business
+from arbook.core.claims import ClaimItem, Claims, accrued_interest, claims_for, is_business
 from arbook.core.dunning import DunningPlan, ReminderDecision, ReminderHistory, decide
 from arbook.core.dunning import ReminderRecord as HistoryRecord
 from arbook.core.dunning_policy import DunningPolicy, default_policy, policy_from_rows
@@ -613,22 +613,41 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
 def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: date, *,
                      invoice_dates, pay, first_reminders, variant: str, table: RateTable
                      ) -> np.ndarray:
-    """Interest accrued today on each overdue item (0 where none is due or computable)."""
-    out = np.zeros(len(live), dtype=np.int64)
-    overdue = (live["status"].to_numpy(dtype=object) == "overdue") & (
-        live["open_cents"].to_numpy() > 0)
-    for i in np.flatnonzero(overdue):
-        row = live.iloc[i]
-        customer = customers.get(str(row["customer_id"]))
-        if customer is None:
-            continue
-        due = None if pd.isna(row["due"]) else pd.Timestamp(row["due"]).date()
-        number = str(row["invoice_no"])
-        item = ClaimItem(number, str(row["currency"]), int(row["open_cents"]), due,
+    """Interest accrued today on each overdue item (0 where none is due or computable).
+
+    Items without dated payments are worked out all at once (``accrued_interest``); the few
+    with payments go through ``claims_for`` item by item. Both give the letters' figures.
+    """
+    numbers = live["invoice_no"].to_numpy(dtype=object)
+    known = np.array([customers.get(str(c)) is not None for c in live["customer_id"]])
+    overdue = ((live["status"].to_numpy(dtype=object) == "overdue")
+               & (live["open_cents"].to_numpy() > 0) & known)
+    paid = np.array([n in pay for n in numbers], dtype=bool)
+    kind = {cid: (c.business, c.consumer_notice) for cid, c in customers.items()}
+    flags = [kind.get(str(c), (False, False)) for c in live["customer_id"]]
+    business = np.array([f[0] for f in flags], dtype=bool)
+    notice = np.array([f[1] for f in flags], dtype=bool)
+
+    def days(values) -> np.ndarray:
+        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D")
+                         for v in values], dtype="datetime64[D]")
+
+    bulk = overdue & ~paid
+    cents, _missing = accrued_interest(
+        np.where(bulk, live["open_cents"].to_numpy(), 0), live["due"].to_numpy("datetime64[D]"),
+        days(invoice_dates.get(n) for n in numbers), days(first_reminders.get(n)
+                                                           for n in numbers),
+        business, notice, variant=variant, table=table, as_of=as_of)
+    out = np.where(bulk, cents, 0)
+    for i in np.flatnonzero(overdue & paid):
+        number = str(numbers[i])
+        due = live["due"].iloc[i]
+        item = ClaimItem(number, str(live["currency"].iloc[i]), int(live["open_cents"].iloc[i]),
+                         None if pd.isna(due) else pd.Timestamp(due).date(),
                          invoice_dates.get(number), pay.get(number, ()),
                          first_reminders.get(number))
-        claims = claims_for([item], business=customer.business,
-                            consumer_notice=customer.consumer_notice, variant=variant,
-                            table=table, stage_fee_cents=0, fee_currency="EUR", as_of=as_of)
+        claims = claims_for([item], business=bool(business[i]),
+                            consumer_notice=bool(notice[i]), variant=variant, table=table,
+                            stage_fee_cents=0, fee_currency="EUR", as_of=as_of)
         out[i] = claims.items[0].interest_cents
     return out

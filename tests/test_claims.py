@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arbook.core.claims import ClaimItem, claims_for, is_business
+from arbook.core.claims import ClaimItem, accrued_interest, claims_for, is_business
 from arbook.core.interest import RateTable
+from arbook.io.lawdata import load_rate_table
 
 # Basiszinssatz (Deutsche Bundesbank): 2023-01-01 1.62 %, 2023-07-01 3.12 %.
 TABLE = RateTable("Basiszinssatz", ((date(2023, 1, 1), Decimal("1.62")),
@@ -94,3 +98,35 @@ def test_eu_variant_ecb_plus_eight_for_businesses_none_for_consumers():
     ("Consumer", False), ("", False), (None, False)])
 def test_customer_kind_from_the_sheet(text, expected):
     assert is_business(text) is expected
+
+
+def _d64(value):
+    return np.datetime64("NaT") if value is None else np.datetime64(value, "D")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(
+    st.integers(1, 10**9),  # open cents
+    st.one_of(st.none(), st.dates(date(2015, 1, 1), date(2026, 6, 29))),  # due
+    st.one_of(st.none(), st.dates(date(2015, 1, 1), date(2026, 6, 29))),  # invoice date
+    st.one_of(st.none(), st.dates(date(2015, 1, 1), date(2026, 6, 29))),  # first reminder
+    st.booleans(), st.booleans()), min_size=1, max_size=12),
+    st.sampled_from(["de", "eu"]), st.dates(date(2016, 1, 1), date(2026, 6, 30)))
+def test_whole_ledger_interest_equals_the_per_item_claims(rows, variant, as_of):
+    """The vectorised path gives exactly the cents the letters show (claims_for)."""
+    table = load_rate_table(variant)
+    cents, missing = accrued_interest(
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([_d64(r[1]) for r in rows], dtype="datetime64[D]"),
+        np.array([_d64(r[2]) for r in rows], dtype="datetime64[D]"),
+        np.array([_d64(r[3]) for r in rows], dtype="datetime64[D]"),
+        np.array([r[4] for r in rows]), np.array([r[5] for r in rows]),
+        variant=variant, table=table, as_of=as_of)
+    for (open_cents, due, issued, reminded, business, notice), got in zip(rows, cents,
+                                                                          strict=True):
+        one = claims_for([ClaimItem("X", "EUR", open_cents, due, issued, (), reminded)],
+                         business=business, consumer_notice=notice, variant=variant,
+                         table=table, stage_fee_cents=0, fee_currency="EUR", as_of=as_of)
+        assert one.items[0].interest_cents == got
+        if not one.items[0].interest_known:
+            assert missing

@@ -42,6 +42,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import (
@@ -83,7 +84,9 @@ class TemplateSet:
             raise ArbookError(f"no templates for language '{lang}'; use one of "
                               f"{', '.join(LOCALES)}")
         self.lang = lang
-        self.locale = LOCALES[lang]
+        self.locale = Locale.parse(LOCALES[lang])  # parsed once: Babel re-parses a string per call
+        self._money_cache: dict[tuple[Decimal | int, str], str] = {}
+        self._date_cache: dict[date, str] = {}
         self.override_dir = override_dir
         loaders: list[BaseLoader] = []
         if override_dir is not None and (Path(override_dir) / lang).is_dir():
@@ -102,14 +105,19 @@ class TemplateSet:
     def money(self, amount: Decimal | int, currency: str) -> str:
         if isinstance(amount, float) or not isinstance(amount, Decimal | int):
             raise TypeError(f"money needs a Decimal amount, got {type(amount).__name__}")
-        return format_currency(amount, currency, locale=self.locale)
+        key = (amount, currency)
+        if key not in self._money_cache:  # a long statement repeats amounts and dates
+            self._money_cache[key] = format_currency(amount, currency, locale=self.locale)
+        return self._money_cache[key]
 
     def date(self, value: date | None) -> str:
         if value is None:
             return ""
         if isinstance(value, datetime):
             value = value.date()
-        return format_date(value, "medium", locale=self.locale)
+        if value not in self._date_cache:
+            self._date_cache[value] = format_date(value, "medium", locale=self.locale)
+        return self._date_cache[value]
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
         """Subject, text and HTML of one letter; any template error raises TemplateProblem."""
