@@ -52,6 +52,7 @@ from arbook.io.lawdata import load_rate_table
 from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
+from arbook.letters import letter_context, to_units
 from arbook.mail import HeaderInjection
 from arbook.mail.message import build_message, make_message_id
 from arbook.mail.outbox import write_draft
@@ -454,89 +455,6 @@ def _smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
         extra.get("smtp_user") or "", env=environ)
 
 
-def letter_context(p: PlannedReminder, settings: Settings, as_of: date) -> dict:
-    """The template context (documented in mailtemplates/README.md)."""
-    extra = settings.extra
-    claims = {c.invoice_no: c for c in p.claims.items}
-    items = []
-    for item in p.decision.items:
-        claim = claims[item.invoice_no]
-        items.append({
-            "invoice_no": item.invoice_no, "invoice_date": p.invoice_dates.get(item.invoice_no),
-            "due_date": item.due, "currency": item.currency,
-            "open": _money(item.open_cents), "days_overdue": int(item.days_overdue),
-            "stage_name": item.stage_no and p.decision.stage.name,
-            "interest": _money(claim.interest_cents), "flat_fee": _money(claim.flat_fee_cents),
-        })
-    interest = p.claims.interest_by_currency()
-    fees = p.claims.fees_by_currency()
-    totals = []
-    for currency, open_cents in p.open_by_currency().items():
-        i, f = interest.get(currency, 0), fees.get(currency, 0)
-        totals.append({"currency": currency, "open": _money(open_cents), "interest": _money(i),
-                       "fees": _money(f), "total": _money(open_cents + i + f)})
-    for currency, f in fees.items():  # fees in a currency without open items (EUR flat fees)
-        if currency not in p.open_by_currency():
-            totals.append({"currency": currency, "open": _money(0), "interest": _money(0),
-                           "fees": _money(f), "total": _money(f)})
-    fee_lines = []
-    flat = sum(c.flat_fee_cents for c in p.claims.items)
-    if flat:
-        fee_lines.append({"label": _FEE_LABELS[p.lang]["flat"], "amount": _money(flat),
-                          "currency": "EUR"})
-    if p.claims.stage_fee_cents:
-        fee_lines.append({"label": _FEE_LABELS[p.lang]["stage"],
-                          "amount": _money(p.claims.stage_fee_cents),
-                          "currency": p.claims.fee_currency})
-    stage = p.decision.stage
-    return {
-        "company": {"name": settings.company_name, "address": extra.get("company_address", ""),
-                    "email": extra.get("sender_email", ""),
-                    "phone": extra.get("company_phone", ""), "iban": extra.get("iban", ""),
-                    "bic": extra.get("bic", ""), "bank": extra.get("bank_name", "")},
-        "customer": {"id": p.customer.id, "name": p.customer.name,
-                     "address": p.customer.address,
-                     "email": ", ".join(p.customer.emails), "business": p.customer.business},
-        "stage": {"key": stage.template, "number": stage.number, "name": stage.name,
-                  "tone": stage.tone, "deadline": as_of + timedelta(days=stage.deadline_days)},
-        "items": items,
-        "totals": totals,
-        "fees": fee_lines,
-        "interest_note": _interest_note(p),
-        "as_of": as_of,
-        "reference": f"{p.customer.id} " + ", ".join(i.invoice_no for i in p.decision.items),
-    }
-
-
-_FEE_LABELS = {
-    "de": {"flat": "Verzugspauschale nach § 288 Abs. 5 BGB (40 EUR je Rechnung)",
-           "stage": "Mahngebühr"},
-    "en": {"flat": "Late payment compensation (EUR 40 per invoice)", "stage": "Reminder fee"},
-}
-
-
-def _interest_note(p: PlannedReminder) -> str:
-    if p.claims.interest_missing:
-        return ("Verzugszinsen werden gesondert berechnet." if p.lang == "de"
-                else "Interest on late payment will be charged separately.")
-    if not p.claims.interest_by_currency():
-        return ""
-    margin = p.claims.margin
-    if margin == "8":
-        return ("Verzugszinsen: EZB-Referenzzinssatz + 8 Prozentpunkte (Richtlinie 2011/7/EU)"
-                if p.lang == "de" else
-                "Interest on late payment: ECB reference rate + 8 percentage points "
-                "(Directive 2011/7/EU)")
-    return (f"Verzugszinsen nach § 288 BGB: Basiszinssatz + {margin} Prozentpunkte"
-            if p.lang == "de" else
-            f"Default interest under § 288 German Civil Code: base rate + {margin} "
-            "percentage points")
-
-
-def _money(cents: int) -> Decimal:
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
-
-
 # -- escalations -----------------------------------------------------------------------------
 
 
@@ -571,8 +489,8 @@ def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
         for currency in currencies:
             rows.append([
                 r.day, r.customer_id, name, r.stage_name, ", ".join(r.invoice_nos), currency,
-                _money(r.totals.get(currency, 0)), _money(r.interest.get(currency, 0)),
-                _money(r.fees.get(currency, 0)), channels.get(r.channel, r.channel),
+                to_units(r.totals.get(currency, 0)), to_units(r.interest.get(currency, 0)),
+                to_units(r.fees.get(currency, 0)), channels.get(r.channel, r.channel),
                 states[r.state], r.path or r.message_id, r.error,
             ])
     return rows
