@@ -106,8 +106,8 @@ class WorkbookFile:
         row_pos = np.full(len(index.row_num), -1, dtype=np.int64)
         row_pos[data_rows] = np.arange(int(data_rows.sum()))
         n = int(data_rows.sum())
-        sst = self.book.shared_strings if any(
-            (c.shared >= 0).any() for c in index.columns.values()) else np.zeros(0, object)
+        sst = self.book.shared_string_table if any(
+            (c.shared >= 0).any() for c in index.columns.values()) else None
         columns = {}
         for key, col in key_to_col.items():
             if key not in write_keys:  # convert, and free the located cells as we go
