@@ -89,11 +89,11 @@ class WorkbookFile:
                 f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has no column "
                 f"{labels}. Rename the column back or add it to the table."
             )
-        xml = self.package.read(info.sheet_part)
+        sheet = self.package.source(info.sheet_part)  # inflated as scanned, never held whole
         runs = runs_of([key_to_col[k] for k in write_keys])
         try:
             index = scan_sheet(
-                xml, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
+                sheet, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
             )
         except UnsupportedSheet as exc:
             raise ArbookError(
@@ -182,7 +182,7 @@ class WorkbookFile:
         rows = np.concatenate([data_rows, stale])
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
         positions = np.concatenate([positions, np.full(len(stale), -1)])
-        sheet_styles = column_styles(index.xml)
+        sheet_styles = column_styles(index.head)
         out_columns = [
             OutColumn(read.key_to_col[key],
                       values.take(positions, unkeyed.get(key)).blanked(blanks),

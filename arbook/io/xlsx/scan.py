@@ -19,10 +19,12 @@ import multiprocessing
 import os
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from arbook.io.xlsx.package import PartSource
 from arbook.io.xlsx.sst import decode_xml_text, inline_text
 
 LT, SLASH, SPACE, QUOTE, EQ = 60, 47, 32, 34, 61
@@ -82,16 +84,22 @@ class RunCuts:
 
 @dataclass
 class SheetIndex:
-    xml: bytes
+    xml: bytes | None  # the sheet, when it was scanned from bytes (None when streamed)
     row_num: np.ndarray  # sheet row number per <row> element, in document order
     row_open: np.ndarray  # offset of '<row'
     row_close: np.ndarray  # offset of '</row>', or -1 for an empty '<row .../>'
     sheetdata_end: int  # offset of '</sheetData>' (or of '<sheetData/>')
     columns: dict[int, ColumnCells]
     runs: list[RunCuts]
+    source: PartSource | None = None  # where a streamed sheet can be read again
+    head: bytes = b""  # the XML before the rows: up to the end of the <sheetData> tag
 
     def row_lookup(self) -> dict[int, int]:
         return {int(r): i for i, r in enumerate(self.row_num)}
+
+    def chunks(self) -> Iterator[bytes]:
+        """The sheet's XML again, in pieces (inflated anew when it was streamed)."""
+        return iter([self.xml]) if self.xml is not None else self.source.chunks()
 
 
 _COL = re.compile(rb"<col\b[^>]*>")
@@ -183,20 +191,68 @@ def _find_in_tag(attr_pos: np.ndarray, start: np.ndarray, tag_end: np.ndarray) -
     return np.where(ok, cand, -1)
 
 
-def _window_bounds(xml: bytes, lo: int, hi: int) -> list[tuple[int, int]]:
-    bounds, start = [], lo
-    while start < hi:
-        stop = min(start + WINDOW, hi)
-        if stop < hi:
-            cut = xml.find(b"</row>", stop)
-            stop = hi if cut == -1 or cut >= hi else cut + 6
-        bounds.append((start, stop))
-        start = stop
-    return bounds
+class _SheetStream:
+    """Cuts the rows of a sheet's XML, arriving in pieces, into windows of whole rows.
+
+    Only the current window and the piece after it are held, so a streamed sheet is never
+    whole in memory. Records the head (the XML up to the ``<sheetData>`` tag) and where
+    ``</sheetData>`` is.
+    """
+
+    def __init__(self, pieces: Iterable[bytes]):
+        self._pieces = iter(pieces)
+        self.head = b""
+        self.data_open = -1
+        self.data_close = -1
+        self.empty = False  # <sheetData/>
+
+    def _drain(self) -> None:
+        """Read to the end, so a damaged part is reported (checksum) before any use."""
+        for _ in self._pieces:
+            pass
+
+    def windows(self) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) of consecutive windows covering everything inside sheetData."""
+        buf, base = b"", 0
+        while True:  # the head
+            at = buf.find(b"<sheetData")
+            gt = buf.find(b">", at) if at >= 0 else -1
+            if gt >= 0:
+                break
+            piece = next(self._pieces, None)
+            if piece is None:
+                raise UnsupportedSheet("no <sheetData> element" if at < 0
+                                       else "<sheetData> is not closed")
+            buf += piece
+        self.data_open, self.head = at, buf[: gt + 1]
+        if buf[gt - 1 : gt] == b"/":
+            self.empty = True
+            self._drain()
+            return
+        pos = gt + 1
+        while True:
+            close = buf.find(b"</sheetData>", pos)
+            stop = close if close >= 0 else len(buf)
+            while stop - pos > WINDOW:
+                cut = buf.find(b"</row>", pos + WINDOW, stop)
+                if cut < 0:
+                    break
+                yield base + pos, buf[pos : cut + 6]
+                pos = cut + 6
+            if close >= 0:
+                if close > pos:
+                    yield base + pos, buf[pos:close]
+                self.data_close = base + close
+                self._drain()
+                return
+            piece = next(self._pieces, None)
+            if piece is None:
+                raise UnsupportedSheet("<sheetData> is not closed")
+            buf, base, pos = buf[pos:] + piece, base + pos, 0
 
 
 def scan_sheet(
-    xml: bytes,
+    xml: bytes | PartSource,
     read_cols: set[int],
     write_runs: list[tuple[int, int]] = (),
     first_row: int = 1,
@@ -205,43 +261,35 @@ def scan_sheet(
     """Index rows and the cells of ``read_cols``; locate each ``write_runs`` run per row.
 
     Rows outside ``first_row..last_row`` are indexed (so the writer can skip them) but their
-    cells are not collected.
+    cells are not collected. A ``PartSource`` is scanned as it is inflated, window by window.
     """
-    data_open = xml.find(b"<sheetData")
-    if data_open == -1:
-        raise UnsupportedSheet("no <sheetData> element")
-    head_end = xml.find(b">", data_open)
-    if xml[head_end - 1 : head_end] == b"/":
-        return SheetIndex(
-            xml, *(np.zeros(0, dtype=np.int64) for _ in range(3)), data_open,
-            {c: _empty_cells() for c in read_cols},
-            [RunCuts(f, last, np.zeros(0, np.int64), np.zeros(0, np.int64))
-             for f, last in write_runs],
-        )
-    data_close = xml.find(b"</sheetData>", head_end)
-    if data_close == -1:
-        raise UnsupportedSheet("<sheetData> is not closed")
-    a = np.frombuffer(xml, dtype=np.uint8)
-    wanted = np.array(sorted(read_cols), dtype=np.int64)
-    bounds = _window_bounds(xml, head_end + 1, data_close)
-
-    global _FORKED
-    job = (a, xml, wanted, write_runs, first_row, last_row)
-    if len(bounds) >= 4 and fork_available():
+    streamed = isinstance(xml, PartSource)
+    sheet = _SheetStream(xml.chunks() if streamed else [xml])
+    size = xml.size if streamed else len(xml)
+    job = (np.array(sorted(read_cols), dtype=np.int64), list(write_runs), first_row, last_row)
+    windows: list = []
+    if size >= 4 * WINDOW and fork_available():
         # Scan every other window in a forked worker: both cores, no GIL in the way.
-        _FORKED = job
-        try:
-            with multiprocessing.get_context("fork").Pool(1) as pool:
-                theirs = {k: pool.apply_async(_window_in_worker, bounds[k])
-                          for k in range(1, len(bounds), 2)}
-                windows = [theirs[k].get() if k in theirs else _scan_window(*job[:2], *w, *job[2:])
-                           for k, w in enumerate(bounds)]
-        finally:
-            _FORKED = None
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            for k, (base, part) in enumerate(sheet.windows()):
+                if k % 2:
+                    windows.append(pool.apply_async(_scan_part, (base, part, *job)))
+                else:
+                    windows.append(_scan_part(base, part, *job))
+            windows = [w.get() if hasattr(w, "get") else w for w in windows]
     else:
-        windows = [_scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
-                   for lo, hi in bounds]
+        windows = [_scan_part(base, part, *job) for base, part in sheet.windows()]
+    index = _combine(windows, read_cols, write_runs)
+    index.xml = None if streamed else xml
+    index.source = xml if streamed else None
+    index.head = sheet.head
+    index.sheetdata_end = sheet.data_open if sheet.empty else sheet.data_close
+    return index
 
+
+def _combine(windows: list[_Window], read_cols: set[int],
+             write_runs: list[tuple[int, int]]) -> SheetIndex:
+    """One index from the windows' parts (row indexes made global, parts freed as joined)."""
     columns = {c: ColumnCells() for c in read_cols}
     row_base = 0
     for window in windows:
@@ -250,6 +298,7 @@ def scan_sheet(
             fields = {name: getattr(part, name) for name in _CELL_FIELDS}
             fields["row_idx"] = fields["row_idx"] + row_base
             columns[c].add(fields, part.texts)
+        window.columns = {}
         row_base += len(window.num)
     for cells_of in columns.values():
         cells_of.finish()
@@ -259,13 +308,9 @@ def scan_sheet(
         for i, (first, last) in enumerate(write_runs)
     ]
     return SheetIndex(
-        xml, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
-        _cat([w.close for w in windows]), data_close, columns,
-        runs,
+        None, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
+        _cat([w.close for w in windows]), -1, columns, runs,
     )
-
-
-_FORKED: tuple | None = None  # the scan's inputs, set only around a fork
 
 
 def fork_available() -> bool:
@@ -273,9 +318,13 @@ def fork_available() -> bool:
     return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
 
 
-def _window_in_worker(lo: int, hi: int) -> _Window:
-    a, xml, wanted, write_runs, first_row, last_row = _FORKED
-    return _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
+def _scan_part(base: int, part: bytes, wanted, write_runs, first_row, last_row) -> _Window:
+    """``_scan_window`` of one window's bytes, with offsets made relative to the sheet."""
+    a = np.frombuffer(part, dtype=np.uint8)
+    window = _scan_window(a, part, 0, len(part), wanted, write_runs, first_row, last_row)
+    for offsets in (window.open, window.close, *window.run_starts, *window.run_ends):
+        offsets[offsets >= 0] += base
+    return window
 
 
 _CELL_FIELDS = {"row_idx": np.int32, "style": np.int32, "has_value": bool,
