@@ -224,7 +224,9 @@ def compute_ageing(
         promise_active,
         (days_overdue > 0),
     ]
-    status = np.select(conditions, list(STATUSES[:-1]), default=STATUSES[-1]).astype(object)
+    # Selected as codes, then looked up: no million-element string arrays on the way.
+    status_code = np.select(conditions, range(len(STATUSES) - 1), default=len(STATUSES) - 1)
+    status = np.array(STATUSES, dtype=object)[status_code]
     status[skipped] = None
 
     flag_bits = np.zeros(n, dtype=np.int64)

@@ -176,8 +176,7 @@ class WorkbookFile:
         index = read.index
         data_rows = np.flatnonzero(read.row_pos >= 0)
         found = to_text(read.key_column)  # the keys as the job saw them
-        unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
-        positions = _positions_of(found, unique, np.asarray(keys, dtype=object))
+        positions = _positions_of(found, np.asarray(keys, dtype=object))
         stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
         rows = np.concatenate([data_rows, stale])
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
@@ -398,12 +397,17 @@ def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
     return ~(same & (style[rows] == column.styles))
 
 
-def _positions_of(found: np.ndarray, unique: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def _positions_of(found: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """For each row read, the position of its key in ``keys`` (-1: none, or not unique).
 
     In a refresh both come from the same read, in the same order; that case is checked
-    element by element and needs no hashing of a million keys.
+    element by element and needs no hashing of a million keys (``keys`` are unique, so
+    equal arrays without blanks are unique too).
     """
+    present = ~pd.isna(found)
+    if len(found) == len(keys) and bool(np.all(found == keys)) and present.all():
+        return np.arange(len(found))
+    unique = present & ~pd.Series(found).duplicated(keep=False).to_numpy()
     if len(found) == len(keys) and bool(np.all((found == keys) | ~unique)):
         return np.where(unique, np.arange(len(found)), -1)
     positions = pd.Index(keys).get_indexer(np.where(unique, found, None))

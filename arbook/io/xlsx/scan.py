@@ -589,6 +589,11 @@ def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarra
     whole, digits = parse_uints(a, vstart, 10)  # most cells hold whole numbers: dates, counts
     integral = (width > 0) & (digits == width)
     out[integral] = whole[integral]
+    decimal = np.flatnonzero((width > 0) & ~integral)
+    if len(decimal):
+        value, exact = _parse_decimals(a, vstart[decimal], width[decimal])
+        out[decimal[exact]] = value[exact]
+        integral[decimal[exact]] = True
     short = (width > 0) & (width <= NUMBER_WIDTH) & ~integral
     idx = np.flatnonzero(short)
     if len(idx):
@@ -605,6 +610,27 @@ def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarra
     for j in np.flatnonzero(width > NUMBER_WIDTH):
         out[j] = _float_or_nan(xml[vstart[j] : vend[j]])
     return out
+
+
+def _parse_decimals(a: np.ndarray, start: np.ndarray,
+                    width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Texts of the form -123.45 (at most 15 digits) to float64, and which had that form.
+
+    Digits and decimals are read as one whole number N, so N / 10**decimals is a single
+    correctly rounded division of two exact floats: the same float as ``float(text)``.
+    """
+    negative = a[np.minimum(start, len(a) - 1)] == ord("-")
+    first = start + negative
+    whole, n_whole = parse_uints(a, first, 15)
+    dot = a[np.minimum(first + n_whole, len(a) - 1)] == ord(".")
+    frac, n_frac = parse_uints(a, np.where(dot, first + n_whole + 1, first), 15)
+    n_frac = np.where(dot, n_frac, 0)
+    exact = (n_whole > 0) & (n_whole + n_frac <= 15) & np.where(
+        dot, (n_frac > 0) & (negative + n_whole + 1 + n_frac == width),
+        negative + n_whole == width)
+    scale = 10.0 ** n_frac
+    value = (whole * 10**n_frac + np.where(dot, frac, 0)) / scale
+    return np.where(negative, -value, value), exact
 
 
 def _float_or_nan(text: bytes) -> float:

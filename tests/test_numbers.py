@@ -1,0 +1,44 @@
+"""Numbers read from cell values are the floats Python reads from the same text."""
+
+import numpy as np
+
+from arbook.io.workbook_file import _positions_of
+from arbook.io.xlsx.scan import parse_numbers
+
+
+def as_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def test_numbers_equal_float_of_their_text_bit_for_bit():
+    rng = np.random.default_rng(3)
+    texts = ["-0.0", "0.1", "1.", "-.5", ".5", "-", "1e5", "5E-3", "123456789012345.5",
+             "0.30000000000000004", "9007199254740993", "-12", "00012.500", "1.2.3", "--1",
+             "99999999999999.99", "-1234567.891"]
+    for _ in range(3000):
+        texts += [str(rng.integers(-10**9, 10**9)), f"{rng.integers(-10**7, 10**7) / 100:.2f}",
+                  repr(float(rng.normal() * 10.0 ** rng.integers(-5, 12))),
+                  f"{rng.integers(0, 10**12)}.{rng.integers(0, 10**6)}", str(rng.random())]
+    xml = "".join(f"<v>{t}</v>" for t in texts).encode()
+    starts, ends, pos = [], [], 0
+    for text in texts:
+        starts.append(pos + 3)
+        ends.append(pos + 3 + len(text))
+        pos += len(text) + 7
+    got = parse_numbers(np.frombuffer(xml, np.uint8), xml, np.array(starts), np.array(ends))
+    expected = np.array([as_float(t) for t in texts])
+    assert np.array_equal(got.view(np.int64)[~np.isnan(expected)],
+                          expected.view(np.int64)[~np.isnan(expected)])  # -0.0 included
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+
+
+def test_rows_are_matched_to_keys_in_order_or_by_value():
+    keys = np.array(["a", "b", "c"], dtype=object)
+    assert _positions_of(keys.copy(), keys).tolist() == [0, 1, 2]
+    assert _positions_of(np.array(["c", None, "a"], dtype=object), keys).tolist() == [2, -1, 0]
+    assert _positions_of(np.array(["a", "a", "c"], dtype=object), keys).tolist() == [-1, -1, 2]
+    assert _positions_of(np.array(["a", None, "c"], dtype=object), keys).tolist() == [0, -1, 2]
+    assert _positions_of(np.array(["x", "b"], dtype=object), keys).tolist() == [-1, 1]
