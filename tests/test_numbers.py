@@ -1,8 +1,11 @@
 """Numbers read from cell values are the floats Python reads from the same text."""
 
 import numpy as np
+import pytest
 
+from arbook.core.cells import ColumnValues
 from arbook.io.workbook_file import _positions_of
+from arbook.io.xlsx.patch import number_cells
 from arbook.io.xlsx.scan import parse_numbers
 
 
@@ -42,3 +45,14 @@ def test_rows_are_matched_to_keys_in_order_or_by_value():
     assert _positions_of(np.array(["a", "a", "c"], dtype=object), keys).tolist() == [-1, -1, 2]
     assert _positions_of(np.array(["a", None, "c"], dtype=object), keys).tolist() == [0, -1, 2]
     assert _positions_of(np.array(["x", "b"], dtype=object), keys).tolist() == [-1, 1]
+
+
+@pytest.mark.parametrize("scale", [0, 1, 2, 4, 6])
+def test_number_cells_hold_the_formatted_values(scale):
+    rng = np.random.default_rng(scale)
+    numbers = np.concatenate([rng.integers(-10**12, 10**12, 500), [0, -1, 1, 99, -100, 10**15,
+                                                                   np.iinfo(np.int64).max]])
+    values = ColumnValues.scaled(numbers, scale, rng.random(len(numbers)) < 0.1)
+    expected = ["/>" if v is None else f"><v>{v}</v></c>" for v in values.formatted()]
+    assert number_cells(values) == expected
+    assert number_cells(ColumnValues.scaled(np.zeros(0, np.int64), scale)) == []

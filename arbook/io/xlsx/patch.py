@@ -74,8 +74,27 @@ def _inner(column: OutColumn, label_cells: np.ndarray | None) -> list[str]:
     """What follows each cell's attributes: its value and end tag, or '/>' when blank."""
     values = column.values
     if values.numeric:
-        return ["/>" if v is None else f"><v>{v}</v></c>" for v in values.formatted()]
+        return number_cells(values)
     return label_cells[values.codes].tolist()
+
+
+def number_cells(values: ColumnValues) -> list[str]:
+    """``'><v>-1234.56</v></c>'`` per value (``'/>'`` when blank), as ``formatted`` writes them.
+
+    Built from the whole numbers' texts and a table of every decimal part (100 for cents), so
+    a cold refresh formats a million amounts with two array additions, not two f-strings each.
+    """
+    numbers = values.numbers
+    if values.scale > 4 or (len(numbers) and numbers.min() == np.iinfo(np.int64).min):
+        return ["/>" if v is None else f"><v>{v}</v></c>" for v in values.formatted()]
+    unit = 10**values.scale
+    whole, frac = np.divmod(np.abs(numbers), unit)
+    heads = np.array(["><v>", "><v>-"], dtype=object)[(numbers < 0).astype(np.intp)]
+    tails = np.array([f".{f:0{values.scale}d}</v></c>" if values.scale else "</v></c>"
+                      for f in range(unit)], dtype=object)[frac]
+    cells = heads + np.array(list(map(str, whole.tolist())), dtype=object) + tails
+    cells[values.blank] = "/>"
+    return cells.tolist()
 
 
 def render_run(rows: np.ndarray, columns: list[OutColumn],

@@ -60,7 +60,10 @@ class ColumnCells:
     def finish(self) -> None:
         for name, dtype in _CELL_FIELDS.items():
             parts = getattr(self, name)
-            setattr(self, name, np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
+            if len(parts) == 1:  # a window's own cells: no copy
+                setattr(self, name, parts[0])
+            else:
+                setattr(self, name, np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
 
 
 TYPE_NUMBER = ord("n")
@@ -141,12 +144,20 @@ def parse_uints(a: np.ndarray, pos: np.ndarray, max_len: int = 10) -> tuple[np.n
     """
     value = np.zeros(len(pos), dtype=np.int64)
     length = np.zeros(len(pos), dtype=np.int64)
-    active = np.arange(len(pos))
+    active = None  # all positions still reading digits: whole-array operations, no indexing
     at = np.asarray(pos, dtype=np.int64).copy()
     limit = len(a) - 1
     for _ in range(max_len):
         digit = a[np.minimum(at, limit)] - np.uint8(48)  # wraps for non-digits: > 9
         more = digit < 10
+        if active is None and more.all():
+            value *= 10
+            value += digit
+            length += 1
+            at += 1
+            continue
+        if active is None:
+            active = np.arange(len(pos))
         if not more.all():
             active, at, digit = active[more], at[more], digit[more]
         if not len(active):
@@ -229,9 +240,10 @@ class _SheetStream:
             self.empty = True
             self._drain()
             return
-        pos = gt + 1
+        pos = searched = gt + 1
         while True:
-            close = buf.find(b"</sheetData>", pos)
+            close = buf.find(b"</sheetData>", searched)  # only in what has not been searched
+            searched = max(pos, len(buf) - len(b"</sheetData>"))
             stop = close if close >= 0 else len(buf)
             while stop - pos > WINDOW:
                 cut = buf.find(b"</row>", pos + WINDOW, stop)
@@ -248,7 +260,7 @@ class _SheetStream:
             piece = next(self._pieces, None)
             if piece is None:
                 raise UnsupportedSheet("<sheetData> is not closed")
-            buf, base, pos = buf[pos:] + piece, base + pos, 0
+            buf, base, searched, pos = buf[pos:] + piece, base + pos, max(searched - pos, 0), 0
 
 
 def scan_sheet(
