@@ -573,7 +573,7 @@ def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, ro
     texts = {int(i): decode_xml_text(xml[vstart[i] : vend[i]]) for i in np.flatnonzero(as_text)}
     texts.update({int(i): inline_text(xml[start[i] : end[i]]) for i in np.flatnonzero(rich)})
 
-    order = np.argsort(col, kind="stable")
+    order = np.argsort(col.astype(np.int16), kind="stable")  # 16-bit: a radix sort
     present, first = np.unique(col[order], return_index=True)
     bounds = [*first.tolist(), len(order)]
     position = np.empty(len(order), dtype=np.int64)
