@@ -281,11 +281,16 @@ def scan_sheet(
     job = (np.array(sorted(read_cols), dtype=np.int64), list(write_runs), first_row, last_row)
     windows: list = []
     if size >= 4 * WINDOW and fork_available():
-        # Scan every other window in a forked worker: both cores, no GIL in the way.
+        # A forked worker scans windows too: both cores, no GIL in the way. It is handed the
+        # next window whenever it has fewer than two waiting, so the share balances itself
+        # (this process also inflates and cuts every window).
         with multiprocessing.get_context("fork").Pool(1) as pool:
-            for k, (base, part) in enumerate(sheet.windows()):
-                if k % 2:
-                    windows.append(pool.apply_async(_scan_part, (base, part, *job)))
+            waiting: list = []
+            for base, part in sheet.windows():
+                waiting = [w for w in waiting if not w.ready()]
+                if len(waiting) < 2:
+                    waiting.append(pool.apply_async(_scan_part, (base, part, *job)))
+                    windows.append(waiting[-1])
                 else:
                     windows.append(_scan_part(base, part, *job))
             windows = [w.get() if hasattr(w, "get") else w for w in windows]
