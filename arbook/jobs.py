@@ -32,12 +32,11 @@ from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, SETTINGS, START_SH
 from arbook.core.settings import Settings, settings_from_pairs
 from arbook.io.lawdata import load_rate_table
 from arbook.io.port import WorkbookPort
-from arbook.io.template import (
+from arbook.io.start_layout import (
     START_BLOCK_HEIGHT,
     START_BLOCK_TOP,
     START_BLOCK_WIDTH,
     START_STAMP_ROW,
-    build_workbook,
 )
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
@@ -65,6 +64,8 @@ def init_book(path: Path, lang: str = "de", sample: int | None = None, seed: int
         raise ArbookError(f"{path.name}: the workbook must end in .xlsx")
     if lang not in ("de", "en"):
         raise ArbookError(f"language '{lang}' is not supported; use de or en")
+    from arbook.io.template import build_workbook  # openpyxl: only new workbooks need it
+
     data = make_sample(sample, seed, today or date.today()) if sample else None
     tmp = path.with_name(f".{path.name}.arbook-tmp")
     try:

@@ -44,6 +44,7 @@ TRACED = [
     ("arbook.io.xlsx.package", "Package", "read"),
     ("arbook.io.xlsx.book", None, "parse_shared_strings"),  # older arbook
     ("arbook.io.xlsx.sst", None, "parse_shared_strings"),
+    ("arbook.io.xlsx.sst", "SharedStrings", "texts_at"),
     ("arbook.io.workbook_file", None, "scan_sheet"),
     ("arbook.io.workbook_file", "WorkbookFile", "_rows_with_user_data"),
     ("arbook.io.workbook_file", None, "raw_column"),
@@ -55,6 +56,7 @@ TRACED = [
     ("arbook.io.workbook_file", None, "apply_edits"),
     ("arbook.io.xlsx.patch", None, "render_cells"),  # older arbook
     ("arbook.io.xlsx.patch", None, "render_run"),
+    ("arbook.io.xlsx.patch", None, "number_cells"),
     ("arbook.io.xlsx.sst", "SharedStrings", "to_xml"),
     ("arbook.io.xlsx.patch", None, "splice"),
     ("arbook.io.workbook_file", "WorkbookFile", "write_block"),

@@ -79,11 +79,51 @@ def _as_days(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[D]")
 
 
-def _payments_by_invoice(payments: pd.DataFrame) -> pd.Series:
-    if payments.empty:
-        return pd.Series(dtype="int64")
-    usable = payments[payments["invoice_no"].notna() & payments["amount_present"]]
-    return usable.groupby("invoice_no")["amount_cents"].sum()
+class _InvoiceCodes:
+    """Invoice numbers, the invoices credit notes refer to and those payments name, coded
+    together in one factorisation: a million numbers are hashed once, not once per lookup."""
+
+    def __init__(self, number: pd.Series, credit_for: pd.Series, payments: pd.DataFrame):
+        self.n = len(number)
+        refs = credit_for.to_numpy(dtype=object)
+        self.referring = np.flatnonzero(pd.notna(refs))
+        paying = (payments["invoice_no"].to_numpy(dtype=object) if not payments.empty
+                  else np.zeros(0, dtype=object))
+        codes, uniques = pd.factorize(np.concatenate(
+            [number.to_numpy(dtype=object), refs[self.referring], paying]))
+        self.size = len(uniques)
+        self.rows, self.refs, self.paying = np.split(
+            codes, [self.n, self.n + len(self.referring)])
+        self.present = self.rows >= 0
+
+    def duplicated(self) -> np.ndarray:
+        """Rows whose invoice number appears more than once."""
+        counts = np.bincount(self.rows[self.present], minlength=self.size)
+        return self.present & (counts[np.maximum(self.rows, 0)] > 1)
+
+    def paid_per_row(self, payments: pd.DataFrame) -> np.ndarray:
+        """Cents paid per row according to the Payments sheet (by invoice number)."""
+        per_code = np.zeros(self.size, dtype=np.int64)
+        if not payments.empty:
+            usable = (self.paying >= 0) & payments["amount_present"].to_numpy(dtype=bool)
+            np.add.at(per_code, self.paying[usable],
+                      payments["amount_cents"].to_numpy(dtype=np.int64)[usable])
+        return np.where(self.present, per_code[np.maximum(self.rows, 0)], 0)
+
+    def unknown_payments(self) -> np.ndarray:
+        """Payments naming an invoice number the ledger does not have."""
+        in_ledger = np.zeros(self.size, dtype=bool)
+        in_ledger[self.rows[self.present]] = True
+        return (self.paying >= 0) & ~in_ledger[np.maximum(self.paying, 0)]
+
+    def referred_rows(self, unique_rows: np.ndarray) -> np.ndarray:
+        """Per row, the row of the invoice its credit_for names (-1: none, or not unique)."""
+        row_of = np.full(self.size, -1, dtype=np.int64)
+        rows = np.flatnonzero(unique_rows)
+        row_of[self.rows[rows]] = rows
+        out = np.full(self.n, -1, dtype=np.int64)
+        out[self.referring] = row_of[self.refs]
+        return out
 
 
 def compute_ageing(
@@ -120,7 +160,9 @@ def compute_ageing(
     missing_no = number.isna().to_numpy()
     has_content = inv["amount_present"].to_numpy() | inv["customer_id"].notna().to_numpy()
     report(missing_no & has_content, "invoice_no", "invoice number is missing")
-    dup = number.duplicated(keep=False).to_numpy() & ~missing_no
+    # One hash pass over the invoice numbers serves duplicates, payments and credit notes.
+    codes = _InvoiceCodes(number, inv["credit_for"], payments)
+    dup = codes.duplicated() & ~missing_no
     report(dup, "invoice_no", lambda i: f"invoice number {number[i]} appears more than once")
     missing_amount = ~inv["amount_present"].to_numpy() & ~missing_no
     report(missing_amount & ~dup, "amount", "amount is missing")
@@ -152,12 +194,9 @@ def compute_ageing(
     # Outstanding = amount - paid - payments sheet - credit notes applied to it.
     amount = np.where(skipped, 0, inv["amount_cents"].to_numpy())
     paid = np.where(skipped, 0, inv["paid_cents"].to_numpy())
-    pay = _payments_by_invoice(payments)
-    from_payments = number.map(pay).fillna(0).to_numpy(dtype=np.int64).copy()
+    from_payments = codes.paid_per_row(payments)
     from_payments[skipped] = 0
-    unknown_payment = ~payments["invoice_no"].isin(number) if not payments.empty \
-        else pd.Series(dtype=bool)
-    for _, p in payments[unknown_payment & payments["invoice_no"].notna()].iterrows():
+    for _, p in payments[codes.unknown_payments()].iterrows():
         problems.append(Problem(
             f"payment for invoice {p['invoice_no']} which is not in the ledger; not applied",
             sheet="Payments", row=int(p["row"]), column="invoice_no", severity=Severity.WARNING,
@@ -166,13 +205,11 @@ def compute_ageing(
 
     is_credit_note = (amount < 0) & ~skipped
     target = inv["credit_for"].where(is_credit_note)
-    index_of = pd.Series(np.arange(n), index=number.where(~dup & ~missing_no)).dropna()
-    index_of = index_of[~index_of.index.duplicated()]
-    target_idx = target.map(index_of)
+    target_idx = np.where(is_credit_note, codes.referred_rows(~dup & ~missing_no), -1)
     applied = np.zeros(n, dtype=np.int64)
     credit_open = open_before_credit.copy()
-    found = target_idx.notna().to_numpy()
-    safe_idx = target_idx.fillna(0).astype(int).to_numpy()
+    found = target_idx >= 0
+    safe_idx = np.maximum(target_idx, 0)
     currency = inv["currency"].fillna(settings.home_currency).to_numpy(dtype=object)
     same_party = (cust.to_numpy(dtype=object)[safe_idx] == cust.to_numpy(dtype=object)) & (
         currency[safe_idx] == currency)
@@ -189,7 +226,7 @@ def compute_ageing(
     )
     if linked.any():
         credits = pd.DataFrame({
-            "target": target_idx[linked].astype(int).to_numpy(),
+            "target": target_idx[linked],
             "credit": -open_before_credit[linked],  # positive credit still available
             "pos": np.flatnonzero(linked),
         })
@@ -236,7 +273,9 @@ def compute_ageing(
         promise_active,
         (days_overdue > 0),
     ]
-    status = np.select(conditions, list(STATUSES[:-1]), default=STATUSES[-1]).astype(object)
+    # Selected as codes, then looked up: no million-element string arrays on the way.
+    status_code = np.select(conditions, range(len(STATUSES) - 1), default=len(STATUSES) - 1)
+    status = np.array(STATUSES, dtype=object)[status_code]
     status[skipped] = None
 
     flag_bits = np.zeros(n, dtype=np.int64)

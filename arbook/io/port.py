@@ -130,10 +130,14 @@ def positions_of(found: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
     -1 where the row has no key or its key is not unique in the table. In a refresh both come
     from the same read, in the same order; that case is checked element by element and needs
-    no hashing of a million keys.
+    no hashing of a million keys (``keys`` are unique, so equal arrays without blanks are
+    unique too).
     """
     keys = np.asarray(keys, dtype=object)
-    unique = ~pd.isna(found) & ~pd.Series(found).duplicated(keep=False).to_numpy()
+    present = ~pd.isna(found)
+    if len(found) == len(keys) and bool(np.all(found == keys)) and present.all():
+        return np.arange(len(found))
+    unique = present & ~pd.Series(found).duplicated(keep=False).to_numpy()
     if len(found) == len(keys) and bool(np.all((found == keys) | ~unique)):
         return np.where(unique, np.arange(len(found)), -1)
     positions = pd.Index(keys).get_indexer(np.where(unique, found, None))

@@ -49,12 +49,12 @@ from arbook.core.schema import (
 )
 from arbook.core.settings import SETTING_ROWS
 from arbook.io.lawdata import load_rate_table
-
-# Where refresh writes on the Start sheet (arbook owns exactly these cells there).
-START_STAMP_ROW = 9  # label in A, value in B
-START_BLOCK_TOP = 12  # header row of the totals block
-START_BLOCK_WIDTH = 7  # label column + up to six currencies
-START_BLOCK_HEIGHT = 16
+from arbook.io.start_layout import (  # noqa: F401  (re-exported: where refresh writes)
+    START_BLOCK_HEIGHT,
+    START_BLOCK_TOP,
+    START_BLOCK_WIDTH,
+    START_STAMP_ROW,
+)
 
 OWNER_FILL = {
     Owner.IMPORTED: PatternFill("solid", fgColor="D9D9D9"),  # grey: from the ERP

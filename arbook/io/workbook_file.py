@@ -103,11 +103,11 @@ class WorkbookFile:
             spec, info.headers, wanted_keys(spec, write_keys, keys),
             required_keys(spec, write_keys), f"{self.path.name}, sheet {info.sheet_name}")
         key_to_col = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
-        xml = self.package.read(info.sheet_part)
+        sheet = self.package.source(info.sheet_part)  # inflated as scanned, never held whole
         runs = runs_of([key_to_col[k] for k in write_keys])
         try:
             index = scan_sheet(
-                xml, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
+                sheet, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
             )
         except UnsupportedSheet as exc:
             raise ArbookError(
@@ -120,8 +120,8 @@ class WorkbookFile:
         row_pos = np.full(len(index.row_num), -1, dtype=np.int64)
         row_pos[data_rows] = np.arange(int(data_rows.sum()))
         n = int(data_rows.sum())
-        sst = self.book.shared_strings if any(
-            (c.shared >= 0).any() for c in index.columns.values()) else np.zeros(0, object)
+        sst = self.book.shared_string_table if any(
+            (c.shared >= 0).any() for c in index.columns.values()) else None
         columns = {}
         for key, col in key_to_col.items():
             if key not in write_keys:  # convert, and free the located cells as we go
@@ -184,7 +184,7 @@ class WorkbookFile:
         index = read.index
         data_rows = np.flatnonzero(read.row_pos >= 0)
         found = to_text(read.key_column)  # the keys as the job saw them
-        positions = positions_of(found, keys)
+        positions = positions_of(found, np.asarray(keys, dtype=object))
         stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
         if keep_unkeyed:
             known = positions >= 0
@@ -192,7 +192,7 @@ class WorkbookFile:
         rows = np.concatenate([data_rows, stale])
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
         positions = np.concatenate([positions, np.full(len(stale), -1)])
-        sheet_styles = column_styles(index.xml)
+        sheet_styles = column_styles(index.head)
         out_columns = [
             OutColumn(read.key_to_col[key],
                       values.take(positions, unkeyed.get(key)).blanked(blanks),

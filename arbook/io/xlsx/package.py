@@ -14,7 +14,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,8 @@ _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
 BLOCK = 4 << 20  # bytes per independently deflated block
 MAX_PART = 2_000_000_000  # no ZIP64 here: refuse instead of writing a broken file
+INFLATE_OUT = 4 << 20  # most uncompressed bytes a PartSource yields at once
+INFLATE_IN = 256 << 10  # compressed bytes fed to the inflater at once
 
 
 def _dos_time(t: float) -> tuple[int, int]:
@@ -103,6 +105,57 @@ def deflate_parallel(data: bytes, level: int = 1) -> Deflated:
     return stream.close()
 
 
+class PartSource:
+    """A part's content, read again on demand chunk by chunk, never whole in memory.
+
+    Holds the compressed bytes (for a large sheet a seventh of its XML) and inflates them
+    each time ``chunks`` is iterated: once to scan the sheet, once more to patch it.
+    """
+
+    def __init__(self, body: bytes, deflated: bool, size: int, crc: int | None = None,
+                 on_error: Callable[[Exception], Exception] | None = None):
+        self.size = size  # uncompressed
+        self._body = body
+        self._deflated = deflated
+        self._crc = crc  # checked at the end of each pass when given
+        self._on_error = on_error or (lambda exc: exc)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The content in consecutive pieces of at most ``INFLATE_OUT`` bytes."""
+        if not self._deflated:
+            for start in range(0, len(self._body), INFLATE_OUT):
+                yield self._body[start : start + INFLATE_OUT]
+            return
+        crc = 0
+        try:
+            inflate = fast_zlib.decompressobj(-15)
+            body = memoryview(self._body)
+            for start in range(0, len(body), INFLATE_IN):
+                # Fed in slices: the unconsumed tail is copied on every call.
+                pending = body[start : start + INFLATE_IN]
+                while pending:
+                    piece = inflate.decompress(pending, INFLATE_OUT)
+                    pending = inflate.unconsumed_tail
+                    crc = fast_zlib.crc32(piece, crc)
+                    if piece:
+                        yield piece
+                    elif pending:  # no progress although input is left
+                        raise zlib.error("stalled deflate stream")
+            tail = inflate.flush()
+            crc = fast_zlib.crc32(tail, crc)
+            if tail:
+                yield tail
+            if not inflate.eof:
+                raise zlib.error("truncated deflate stream")
+        except (zlib.error, fast_zlib.error) as exc:
+            raise self._on_error(exc) from exc
+        if self._crc is not None and crc != self._crc:
+            raise self._on_error(zlib.error("checksum mismatch"))
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
+
 @dataclass
 class _NewPart:
     data: bytes | None = None
@@ -164,10 +217,30 @@ class Package:
                 return data
             return self._zip.read(name)
         except (zlib.error, fast_zlib.error, zipfile.BadZipFile, OSError) as exc:
-            raise ArbookError(
-                f"{self.path.name} is damaged ({name}: {exc}); nothing was written. "
-                f"Restore it from {backup_path(self.path).name} or your last backup."
-            ) from exc
+            raise self._damaged(name, exc) from exc
+
+    def source(self, name: str) -> PartSource:
+        """A part as a ``PartSource``: for large sheets, so their XML is never held whole."""
+        change = self._changes.get(name)
+        info = self._infos.get(name)
+        if change is not None and change.deflated is not None:
+            return PartSource(change.deflated.body, True, change.deflated.size)
+        if (change is None and info is not None and info.compress_type == zipfile.ZIP_DEFLATED
+                and info.flag_bits & 1 == 0):
+            try:
+                body = self._raw(info)
+            except OSError as exc:
+                raise self._damaged(name, exc) from exc
+            return PartSource(body, True, info.file_size, info.CRC,
+                              lambda exc: self._damaged(name, exc))
+        data = self.read(name)
+        return PartSource(data, False, len(data))
+
+    def _damaged(self, name: str, exc: Exception) -> ArbookError:
+        return ArbookError(
+            f"{self.path.name} is damaged ({name}: {exc}); nothing was written. "
+            f"Restore it from {backup_path(self.path).name} or your last backup."
+        )
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         fp = self._zip.fp

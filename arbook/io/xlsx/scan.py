@@ -19,10 +19,12 @@ import multiprocessing
 import os
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from arbook.io.xlsx.package import PartSource
 from arbook.io.xlsx.sst import decode_xml_text, inline_text
 
 LT, SLASH, SPACE, QUOTE, EQ = 60, 47, 32, 34, 61
@@ -58,7 +60,10 @@ class ColumnCells:
     def finish(self) -> None:
         for name, dtype in _CELL_FIELDS.items():
             parts = getattr(self, name)
-            setattr(self, name, np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
+            if len(parts) == 1:  # a window's own cells: no copy
+                setattr(self, name, parts[0])
+            else:
+                setattr(self, name, np.concatenate(parts) if parts else np.zeros(0, dtype=dtype))
 
 
 TYPE_NUMBER = ord("n")
@@ -82,16 +87,22 @@ class RunCuts:
 
 @dataclass
 class SheetIndex:
-    xml: bytes
+    xml: bytes | None  # the sheet, when it was scanned from bytes (None when streamed)
     row_num: np.ndarray  # sheet row number per <row> element, in document order
     row_open: np.ndarray  # offset of '<row'
     row_close: np.ndarray  # offset of '</row>', or -1 for an empty '<row .../>'
     sheetdata_end: int  # offset of '</sheetData>' (or of '<sheetData/>')
     columns: dict[int, ColumnCells]
     runs: list[RunCuts]
+    source: PartSource | None = None  # where a streamed sheet can be read again
+    head: bytes = b""  # the XML before the rows: up to the end of the <sheetData> tag
 
     def row_lookup(self) -> dict[int, int]:
         return {int(r): i for i, r in enumerate(self.row_num)}
+
+    def chunks(self) -> Iterator[bytes]:
+        """The sheet's XML again, in pieces (inflated anew when it was streamed)."""
+        return iter([self.xml]) if self.xml is not None else self.source.chunks()
 
 
 _COL = re.compile(rb"<col\b[^>]*>")
@@ -133,12 +144,20 @@ def parse_uints(a: np.ndarray, pos: np.ndarray, max_len: int = 10) -> tuple[np.n
     """
     value = np.zeros(len(pos), dtype=np.int64)
     length = np.zeros(len(pos), dtype=np.int64)
-    active = np.arange(len(pos))
+    active = None  # all positions still reading digits: whole-array operations, no indexing
     at = np.asarray(pos, dtype=np.int64).copy()
     limit = len(a) - 1
     for _ in range(max_len):
         digit = a[np.minimum(at, limit)] - np.uint8(48)  # wraps for non-digits: > 9
         more = digit < 10
+        if active is None and more.all():
+            value *= 10
+            value += digit
+            length += 1
+            at += 1
+            continue
+        if active is None:
+            active = np.arange(len(pos))
         if not more.all():
             active, at, digit = active[more], at[more], digit[more]
         if not len(active):
@@ -183,20 +202,69 @@ def _find_in_tag(attr_pos: np.ndarray, start: np.ndarray, tag_end: np.ndarray) -
     return np.where(ok, cand, -1)
 
 
-def _window_bounds(xml: bytes, lo: int, hi: int) -> list[tuple[int, int]]:
-    bounds, start = [], lo
-    while start < hi:
-        stop = min(start + WINDOW, hi)
-        if stop < hi:
-            cut = xml.find(b"</row>", stop)
-            stop = hi if cut == -1 or cut >= hi else cut + 6
-        bounds.append((start, stop))
-        start = stop
-    return bounds
+class _SheetStream:
+    """Cuts the rows of a sheet's XML, arriving in pieces, into windows of whole rows.
+
+    Only the current window and the piece after it are held, so a streamed sheet is never
+    whole in memory. Records the head (the XML up to the ``<sheetData>`` tag) and where
+    ``</sheetData>`` is.
+    """
+
+    def __init__(self, pieces: Iterable[bytes]):
+        self._pieces = iter(pieces)
+        self.head = b""
+        self.data_open = -1
+        self.data_close = -1
+        self.empty = False  # <sheetData/>
+
+    def _drain(self) -> None:
+        """Read to the end, so a damaged part is reported (checksum) before any use."""
+        for _ in self._pieces:
+            pass
+
+    def windows(self) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) of consecutive windows covering everything inside sheetData."""
+        buf, base = b"", 0
+        while True:  # the head
+            at = buf.find(b"<sheetData")
+            gt = buf.find(b">", at) if at >= 0 else -1
+            if gt >= 0:
+                break
+            piece = next(self._pieces, None)
+            if piece is None:
+                raise UnsupportedSheet("no <sheetData> element" if at < 0
+                                       else "<sheetData> is not closed")
+            buf += piece
+        self.data_open, self.head = at, buf[: gt + 1]
+        if buf[gt - 1 : gt] == b"/":
+            self.empty = True
+            self._drain()
+            return
+        pos = searched = gt + 1
+        while True:
+            close = buf.find(b"</sheetData>", searched)  # only in what has not been searched
+            searched = max(pos, len(buf) - len(b"</sheetData>"))
+            stop = close if close >= 0 else len(buf)
+            while stop - pos > WINDOW:
+                cut = buf.find(b"</row>", pos + WINDOW, stop)
+                if cut < 0:
+                    break
+                yield base + pos, buf[pos : cut + 6]
+                pos = cut + 6
+            if close >= 0:
+                if close > pos:
+                    yield base + pos, buf[pos:close]
+                self.data_close = base + close
+                self._drain()
+                return
+            piece = next(self._pieces, None)
+            if piece is None:
+                raise UnsupportedSheet("<sheetData> is not closed")
+            buf, base, searched, pos = buf[pos:] + piece, base + pos, max(searched - pos, 0), 0
 
 
 def scan_sheet(
-    xml: bytes,
+    xml: bytes | PartSource,
     read_cols: set[int],
     write_runs: list[tuple[int, int]] = (),
     first_row: int = 1,
@@ -205,43 +273,40 @@ def scan_sheet(
     """Index rows and the cells of ``read_cols``; locate each ``write_runs`` run per row.
 
     Rows outside ``first_row..last_row`` are indexed (so the writer can skip them) but their
-    cells are not collected.
+    cells are not collected. A ``PartSource`` is scanned as it is inflated, window by window.
     """
-    data_open = xml.find(b"<sheetData")
-    if data_open == -1:
-        raise UnsupportedSheet("no <sheetData> element")
-    head_end = xml.find(b">", data_open)
-    if xml[head_end - 1 : head_end] == b"/":
-        return SheetIndex(
-            xml, *(np.zeros(0, dtype=np.int64) for _ in range(3)), data_open,
-            {c: _empty_cells() for c in read_cols},
-            [RunCuts(f, last, np.zeros(0, np.int64), np.zeros(0, np.int64))
-             for f, last in write_runs],
-        )
-    data_close = xml.find(b"</sheetData>", head_end)
-    if data_close == -1:
-        raise UnsupportedSheet("<sheetData> is not closed")
-    a = np.frombuffer(xml, dtype=np.uint8)
-    wanted = np.array(sorted(read_cols), dtype=np.int64)
-    bounds = _window_bounds(xml, head_end + 1, data_close)
-
-    global _FORKED
-    job = (a, xml, wanted, write_runs, first_row, last_row)
-    if len(bounds) >= 4 and fork_available():
-        # Scan every other window in a forked worker: both cores, no GIL in the way.
-        _FORKED = job
-        try:
-            with multiprocessing.get_context("fork").Pool(1) as pool:
-                theirs = {k: pool.apply_async(_window_in_worker, bounds[k])
-                          for k in range(1, len(bounds), 2)}
-                windows = [theirs[k].get() if k in theirs else _scan_window(*job[:2], *w, *job[2:])
-                           for k, w in enumerate(bounds)]
-        finally:
-            _FORKED = None
+    streamed = isinstance(xml, PartSource)
+    sheet = _SheetStream(xml.chunks() if streamed else [xml])
+    size = xml.size if streamed else len(xml)
+    job = (np.array(sorted(read_cols), dtype=np.int64), list(write_runs), first_row, last_row)
+    windows: list = []
+    if size >= 4 * WINDOW and fork_available():
+        # A forked worker scans windows too: both cores, no GIL in the way. It is handed the
+        # next window whenever it has fewer than two waiting, so the share balances itself
+        # (this process also inflates and cuts every window).
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            waiting: list = []
+            for base, part in sheet.windows():
+                waiting = [w for w in waiting if not w.ready()]
+                if len(waiting) < 2:
+                    waiting.append(pool.apply_async(_scan_part, (base, part, *job)))
+                    windows.append(waiting[-1])
+                else:
+                    windows.append(_scan_part(base, part, *job))
+            windows = [w.get() if hasattr(w, "get") else w for w in windows]
     else:
-        windows = [_scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
-                   for lo, hi in bounds]
+        windows = [_scan_part(base, part, *job) for base, part in sheet.windows()]
+    index = _combine(windows, read_cols, write_runs)
+    index.xml = None if streamed else xml
+    index.source = xml if streamed else None
+    index.head = sheet.head
+    index.sheetdata_end = sheet.data_open if sheet.empty else sheet.data_close
+    return index
 
+
+def _combine(windows: list[_Window], read_cols: set[int],
+             write_runs: list[tuple[int, int]]) -> SheetIndex:
+    """One index from the windows' parts (row indexes made global, parts freed as joined)."""
     columns = {c: ColumnCells() for c in read_cols}
     row_base = 0
     for window in windows:
@@ -250,6 +315,7 @@ def scan_sheet(
             fields = {name: getattr(part, name) for name in _CELL_FIELDS}
             fields["row_idx"] = fields["row_idx"] + row_base
             columns[c].add(fields, part.texts)
+        window.columns = {}
         row_base += len(window.num)
     for cells_of in columns.values():
         cells_of.finish()
@@ -259,13 +325,9 @@ def scan_sheet(
         for i, (first, last) in enumerate(write_runs)
     ]
     return SheetIndex(
-        xml, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
-        _cat([w.close for w in windows]), data_close, columns,
-        runs,
+        None, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
+        _cat([w.close for w in windows]), -1, columns, runs,
     )
-
-
-_FORKED: tuple | None = None  # the scan's inputs, set only around a fork
 
 
 def fork_available() -> bool:
@@ -273,9 +335,13 @@ def fork_available() -> bool:
     return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
 
 
-def _window_in_worker(lo: int, hi: int) -> _Window:
-    a, xml, wanted, write_runs, first_row, last_row = _FORKED
-    return _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row)
+def _scan_part(base: int, part: bytes, wanted, write_runs, first_row, last_row) -> _Window:
+    """``_scan_window`` of one window's bytes, with offsets made relative to the sheet."""
+    a = np.frombuffer(part, dtype=np.uint8)
+    window = _scan_window(a, part, 0, len(part), wanted, write_runs, first_row, last_row)
+    for offsets in (window.open, window.close, *window.run_starts, *window.run_ends):
+        offsets[offsets >= 0] += base
+    return window
 
 
 _CELL_FIELDS = {"row_idx": np.int32, "style": np.int32, "has_value": bool,
@@ -512,7 +578,7 @@ def _collect(a, xml, lo, hi, lt, values, value_ends, inline, start, end, col, ro
     texts = {int(i): decode_xml_text(xml[vstart[i] : vend[i]]) for i in np.flatnonzero(as_text)}
     texts.update({int(i): inline_text(xml[start[i] : end[i]]) for i in np.flatnonzero(rich)})
 
-    order = np.argsort(col, kind="stable")
+    order = np.argsort(col.astype(np.int16), kind="stable")  # 16-bit: a radix sort
     present, first = np.unique(col[order], return_index=True)
     bounds = [*first.tolist(), len(order)]
     position = np.empty(len(order), dtype=np.int64)
@@ -540,6 +606,11 @@ def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarra
     whole, digits = parse_uints(a, vstart, 10)  # most cells hold whole numbers: dates, counts
     integral = (width > 0) & (digits == width)
     out[integral] = whole[integral]
+    decimal = np.flatnonzero((width > 0) & ~integral)
+    if len(decimal):
+        value, exact = _parse_decimals(a, vstart[decimal], width[decimal])
+        out[decimal[exact]] = value[exact]
+        integral[decimal[exact]] = True
     short = (width > 0) & (width <= NUMBER_WIDTH) & ~integral
     idx = np.flatnonzero(short)
     if len(idx):
@@ -556,6 +627,27 @@ def parse_numbers(a: np.ndarray, xml: bytes, vstart: np.ndarray, vend: np.ndarra
     for j in np.flatnonzero(width > NUMBER_WIDTH):
         out[j] = _float_or_nan(xml[vstart[j] : vend[j]])
     return out
+
+
+def _parse_decimals(a: np.ndarray, start: np.ndarray,
+                    width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Texts of the form -123.45 (at most 15 digits) to float64, and which had that form.
+
+    Digits and decimals are read as one whole number N, so N / 10**decimals is a single
+    correctly rounded division of two exact floats: the same float as ``float(text)``.
+    """
+    negative = a[np.minimum(start, len(a) - 1)] == ord("-")
+    first = start + negative
+    whole, n_whole = parse_uints(a, first, 15)
+    dot = a[np.minimum(first + n_whole, len(a) - 1)] == ord(".")
+    frac, n_frac = parse_uints(a, np.where(dot, first + n_whole + 1, first), 15)
+    n_frac = np.where(dot, n_frac, 0)
+    exact = (n_whole > 0) & (n_whole + n_frac <= 15) & np.where(
+        dot, (n_frac > 0) & (negative + n_whole + 1 + n_frac == width),
+        negative + n_whole == width)
+    scale = 10.0 ** n_frac
+    value = (whole * 10**n_frac + np.where(dot, frac, 0)) / scale
+    return np.where(negative, -value, value), exact
 
 
 def _float_or_nan(text: bytes) -> float:

@@ -92,32 +92,58 @@ class SharedStrings:
     """The workbook's shared-string table, to which arbook only ever appends.
 
     Existing entries keep their index and their bytes, so every cell that refers to them
-    still shows the same text.
+    still shows the same text. Entries are decoded only when asked for (``texts_at``): a
+    refresh needs perhaps half of a million-entry table, and decoding all of it would cost
+    a second and some 150 MB.
     """
 
     def __init__(self, xml: bytes | None):
         self.xml = xml if xml is not None else _EMPTY_SST
-        self.strings = parse_shared_strings(self.xml)
-        self._index: dict[str, int] | None = None
+        self._entries: _Entries | None = None
+        self._strings: np.ndarray | None = None
+        self._index: dict[str, int] = {}
         self._added: list[str] = []
+
+    @property
+    def entries(self) -> _Entries:
+        if self._entries is None:
+            self._entries = _Entries(self.xml)
+        return self._entries
+
+    @property
+    def strings(self) -> np.ndarray:
+        """Every entry's text (decodes the whole table: for small tables and tests)."""
+        if self._strings is None:
+            self._strings = self.texts_at(np.arange(len(self)))
+        return self._strings
+
+    def __len__(self) -> int:
+        return len(self.entries.text_start)
+
+    def texts_at(self, indices: np.ndarray) -> np.ndarray:
+        """The texts of the entries at ``indices`` (all within the table), as an object array.
+
+        Each distinct entry is decoded once; repeated indices share one str object.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        if self._strings is not None:
+            return self._strings[indices]
+        unique, inverse = np.unique(indices, return_inverse=True)
+        return self.entries.decode(unique)[inverse]
 
     def index_of(self, texts: list[str]) -> list[int]:
         """Index of each text, appending the ones the table does not have yet.
 
         arbook looks up a handful of labels in a table of perhaps a million strings, so each
-        is found by one vectorised comparison instead of hashing the whole table.
+        is found by a vectorised comparison of the raw bytes instead of decoding the table.
         """
-        if self._index is None:
-            self._index = {}
         out = []
         for text in texts:
             i = self._index.get(text)
             if i is None:
-                hits = np.flatnonzero(self.strings == text) if len(self.strings) else []
-                if len(hits):
-                    i = int(hits[0])
-                else:
-                    i = len(self.strings) + len(self._added)
+                i = self.entries.find(text)
+                if i is None:
+                    i = len(self) + len(self._added)
                     self._added.append(text)
                 self._index[text] = i
             out.append(i)
@@ -138,7 +164,7 @@ class SharedStrings:
             xml = xml[: head.end() - 2] + b"></sst>" + xml[head.end():]
         close = xml.rindex(b"</sst>")
         xml = xml[:close] + items + xml[close:]
-        total = len(self.strings) + len(self._added)
+        total = len(self) + len(self._added)
         head = _SST_OPEN.search(xml)
         tag = head.group(0)
         if _UNIQUE_COUNT.search(tag):
@@ -146,3 +172,105 @@ class SharedStrings:
         else:
             new_tag = tag[:-1] + f' uniqueCount="{total}">'.encode()
         return xml[: head.start()] + new_tag + xml[head.end():]
+
+
+_SI_PLAIN = b"<si><t>"
+_SI_PRESERVE = b'<si><t xml:space="preserve">'
+_SI_CLOSE = b"</t></si>"
+
+
+class _Entries:
+    """Where each ``<si>`` entry's text is in the table's bytes, found with numpy.
+
+    Most entries are ``<si><t>text</t></si>`` ("plain"): their text is a slice of the bytes.
+    Others (rich text, phonetic runs, empty entries, odd spacing) are decoded from the whole
+    entry with the regular expressions of ``parse_shared_strings``.
+    """
+
+    def __init__(self, xml: bytes):
+        self.xml = xml
+        a = np.frombuffer(xml, dtype=np.uint8)
+        lt = np.flatnonzero(a == ord("<"))
+        limit = len(a) - 1
+        is_open = a[np.minimum(lt + 1, limit)] == ord("s")
+        is_open[is_open] = (a[np.minimum(lt[is_open] + 2, limit)] == ord("i")) & np.isin(
+            a[np.minimum(lt[is_open] + 3, limit)], (ord(">"), ord("/")))
+        at = np.flatnonzero(is_open)  # the entries' '<si' among all '<'
+        opens = lt[at]
+        end = xml.rfind(b"</sst>")
+        self.entry_start = opens
+        self.entry_end = np.append(opens[1:], end if end > 0 else len(xml))
+        # <si><t>text</t></si> holds exactly four '<'; its text ends at the third.
+        next_at = np.append(at[1:], np.searchsorted(lt, self.entry_end[-1:]))
+        four = next_at - at == 4
+        stop = lt[np.minimum(at + 2, len(lt) - 1)] if len(lt) else at
+        start = np.where(_starts_with(a, opens, _SI_PLAIN), opens + len(_SI_PLAIN), -1)
+        maybe = np.flatnonzero(four & (start < 0))
+        start[maybe[_starts_with(a, opens[maybe], _SI_PRESERVE)]] = -2  # marked, set below
+        start = np.where(start == -2, opens + len(_SI_PRESERVE), start)
+        plain = four & (start >= 0) & (stop + len(_SI_CLOSE) == self.entry_end) & _starts_with(
+            a, stop, _SI_CLOSE)
+        self.plain = plain
+        self.text_start = np.where(plain, start, 0)
+        self.text_stop = np.where(plain, stop, 0)
+        # Plain entries whose bytes are their text: no entity, no _xHHHH_ escape.
+        escaped = np.zeros(len(opens), dtype=bool)
+        for mark in (b"&", b"_x"):
+            if mark not in xml:  # the usual case: no pass over the bytes needed
+                continue
+            marks = a == mark[0] if len(mark) == 1 else (a[:-1] == mark[0]) & (a[1:] == mark[1])
+            owner = np.searchsorted(opens, np.flatnonzero(marks), side="right") - 1
+            escaped[owner[owner >= 0]] = True
+        self.verbatim = plain & ~escaped
+        self._special: dict[int, str] | None = None
+
+    def decode(self, indices: np.ndarray) -> np.ndarray:
+        """Texts of the entries at sorted, distinct ``indices``."""
+        out = np.empty(len(indices), dtype=object)
+        plain = self.plain[indices]
+        picked = indices[plain]
+        if len(picked):
+            # One join and one decode for all plain texts: entries cannot contain NUL.
+            joined = b"\0".join(map(self.xml.__getitem__, map(
+                slice, self.text_start[picked].tolist(), self.text_stop[picked].tolist())))
+            decoded = joined.decode("utf-8")
+            texts = decoded.split("\0")
+            if "&" in decoded or "_x" in decoded:
+                texts = [_unescape(t) for t in texts]
+            out[plain] = texts
+        for j in np.flatnonzero(~plain).tolist():
+            out[j] = self._entry_text(int(indices[j]))
+        return out
+
+    def _entry_text(self, i: int) -> str:
+        return parse_shared_strings(self.xml[self.entry_start[i] : self.entry_end[i]])[0]
+
+    def find(self, text: str) -> int | None:
+        """Index of the first entry whose text is ``text``, or None."""
+        raw = text.encode("utf-8")
+        width = self.text_stop - self.text_start
+        candidates = np.flatnonzero(self.verbatim & (width == len(raw)))
+        a = np.frombuffer(self.xml, dtype=np.uint8)
+        for k, byte in enumerate(raw):
+            if not len(candidates):
+                break
+            candidates = candidates[a[self.text_start[candidates] + k] == byte]
+        best = int(candidates[0]) if len(candidates) else None
+        if self._special is None:  # entries whose bytes differ from their text, decoded once
+            others = np.flatnonzero(~self.verbatim)
+            self._special = dict(zip(others.tolist(), self.decode(others).tolist(),
+                                     strict=True))
+        for i, decoded in self._special.items():
+            if best is not None and i > best:
+                break
+            if decoded == text:
+                return i
+        return best
+
+
+def _starts_with(a: np.ndarray, pos: np.ndarray, pattern: bytes) -> np.ndarray:
+    ok = pos >= 0
+    limit = len(a) - 1
+    for k, byte in enumerate(pattern):
+        ok &= a[np.clip(pos + k, 0, limit)] == byte
+    return ok
