@@ -189,6 +189,9 @@ def _policy(book: WorkbookFile, lang: str, problems: list[Problem]) -> DunningPo
     return policy
 
 
+read_policy = _policy  # the review job reads the same policy and SMTP settings
+
+
 # -- deciding --------------------------------------------------------------------------------
 
 
@@ -389,7 +392,7 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
             problems.append(Problem(str(exc), sheet="Customers", severity=Severity.ERROR))
             continue
         built.append((p, message, key))
-    config = _smtp_config(settings, environ) if send_mail else None
+    config = smtp_config(settings, environ) if send_mail else None
     for p, message, _unused in built:
         record = journal.intend(
             day=as_of, customer_id=p.customer.id, stage_no=p.stage_no,
@@ -424,7 +427,7 @@ def _key(p: PlannedReminder, as_of: date) -> str:
                         as_of)
 
 
-def _smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
+def smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
     extra = settings.extra
     port = (extra.get("smtp_port") or "").strip()
     return SmtpConfig.from_settings(

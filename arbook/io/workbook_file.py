@@ -282,7 +282,9 @@ class WorkbookFile:
         xml = self.package.read(info.sheet_part)
         first_col, header_row, last_col, _ = info.bounds
         lines = lines or [[None] * (last_col - first_col + 1)]
-        index = scan_sheet(xml, set(range(first_col, last_col + 1)), [], header_row, header_row)
+        # collect the first data row's cells: their styles (date, money formats) carry over
+        index = scan_sheet(xml, set(range(first_col, last_col + 1)), [], info.first_data_row,
+                           info.first_data_row)
         lookup = index.row_lookup()
         styles = column_styles(xml)
         if info.first_data_row in lookup:
