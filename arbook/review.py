@@ -42,6 +42,7 @@ from arbook.core.schema import (
     PAYMENTS,
     REVIEW_SHEET,
     SETTINGS,
+    START_SHEET,
 )
 from arbook.core.settings import Settings, settings_from_pairs
 from arbook.io.journal import ISSUED, Journal, ReminderRecord, ReviewLog, ReviewSnapshot, State
@@ -55,6 +56,9 @@ from arbook.io.template import (
     REVIEW_BLOCK_WIDTH,
     REVIEW_CHART_COL,
     REVIEW_CHART_ROWS,
+    START_PROGRESS_HEIGHT,
+    START_PROGRESS_TOP,
+    START_PROGRESS_WIDTH,
 )
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
@@ -175,6 +179,7 @@ def review(path: Path, as_of: date | None = None, period: str = "week",
         step("writing the Review sheet")
         _write_review(book, sections, figures, data, lang)
         book.write_rows(HISTORY, [_history_row(s, lang) for s in history])
+        _write_start_progress(book, sections, lang)
         chosen = _journey_customer(book)
         if chosen:
             _write_journey(book, chosen, data, lang)
@@ -457,6 +462,17 @@ def _write_review(book: WorkbookFile, sections: list[Section], f: Figures, data:
         chart.append([bucket_label(key, lang), _amount(cents)])
     book.write_block(sheet, REVIEW_BLOCK_TOP, REVIEW_CHART_COL,
                      _block(chart, REVIEW_CHART_ROWS), 2)
+
+
+def _write_start_progress(book: WorkbookFile, sections: list[Section], lang: str) -> None:
+    """Checklist progress per step and overall on the Start sheet, below the totals."""
+    sheet = START_SHEET[lang]
+    if sheet not in book.book.sheets:
+        return
+    section = next(s for s in sections if s.key == "checklist")
+    lines: list[list[Cell]] = [[section.title], list(section.header), *section.rows]
+    book.write_block(sheet, START_PROGRESS_TOP, 1, _block(lines, START_PROGRESS_HEIGHT),
+                     START_PROGRESS_WIDTH)
 
 
 # -- the customer journey --------------------------------------------------------------------

@@ -303,6 +303,11 @@ def test_user_columns_of_the_checklist_are_never_written(book):
     assert row[headers.index("Nachweis / Link")].value == "=HYPERLINK(\"https://wiki\")"
     progress = dict((t, (d, n)) for t, d, n in result.progress)
     assert progress["Kennzahlen"] == (1, 4)
+    start = python_calamine.CalamineWorkbook.from_path(str(book)).get_sheet_by_name(
+        "Start").to_python()
+    shown = {r[0]: r[1:4] for r in start if r and r[0]}
+    assert shown["Kennzahlen"] == [1.0, 4.0, 25.0]  # 1 of 4 done = 25 %
+    assert shown["Gesamt"] == [1.0, 51.0, pytest.approx(2.0)]  # 1 of 43 + 8 = 51 -> 1.96
     # done items are not overdue even with a past due date
     late = next(s for s in result.sections if s.key == "late")
     assert all(r[0] != "8.1" for r in late.rows)
@@ -367,3 +372,14 @@ def test_cli_review_prints_the_kpis(book):
                                        "--period", "month"])
     assert result.exit_code == 0, result.output
     assert "DSO" in result.output and "Summary email" in result.output
+
+
+def test_without_matplotlib_the_email_points_to_the_sheet(book, monkeypatch):
+    from arbook.mail import charts
+
+    monkeypatch.setattr(charts, "available", lambda: False)
+    result = job.review(book, AS_OF)
+    message = email.message_from_bytes(result.outbox_file.read_bytes(),
+                                       policy=email.policy.default)
+    assert not [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert "Blatt Review" in message.get_body(("html",)).get_content()

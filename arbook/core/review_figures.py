@@ -276,10 +276,9 @@ def _stage_escalations(figures: Figures, items: pd.DataFrame, reminders: list[Is
     if not reached:
         return
     open_cents = items["open_cents"].to_numpy(dtype=np.int64)
-    for i in np.flatnonzero(live & (open_cents > 0)):
+    hit = items["invoice_no"].astype(str).isin(list(reached)).to_numpy()
+    for i in np.flatnonzero(live & (open_cents > 0) & hit):
         number = str(items["invoice_no"].iloc[i])
-        if number not in reached:
-            continue
         day = reached[number]
         waited = (figures.as_of - day).days
         kind = "court" if waited > court_after_days else "last_stage"

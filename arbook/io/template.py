@@ -59,6 +59,10 @@ START_STAMP_ROW = 9  # label in A, value in B
 START_BLOCK_TOP = 12  # header row of the totals block
 START_BLOCK_WIDTH = 7  # label column + up to six currencies
 START_BLOCK_HEIGHT = 16
+# Checklist progress on the Start sheet (written by review), below the totals block.
+START_PROGRESS_TOP = START_BLOCK_TOP + START_BLOCK_HEIGHT + 2
+START_PROGRESS_WIDTH = 4
+START_PROGRESS_HEIGHT = 16
 # The Review sheet: arbook owns the block A..H from REVIEW_BLOCK_TOP, and the chart data
 # (bucket, amount) in J..K; the ageing chart reads J..K, the trend chart reads the History table.
 REVIEW_BLOCK_TOP = 3
