@@ -156,6 +156,7 @@ def review(path: Path, as_of: date | None = None, period: str = "week",
         step("reading the workbook")
         data = _read(book, journal, as_of)
         lang = data.settings.language
+        _require_review_sheets(book, lang)
         config = smtp_config(data.settings, environ) if send_email else None
         log = ReviewLog(journal)
         earlier = [s for s in log.snapshots() if s.day < as_of]
@@ -194,6 +195,17 @@ def review(path: Path, as_of: date | None = None, period: str = "week",
         summary = deliver(message, outbox, as_of, send_email, config, environ)
         result.outbox_file, result.sent = summary.file, summary.sent
     return result
+
+
+def _require_review_sheets(book: WorkbookFile, lang: str) -> None:
+    """Books made before the review existed lack its sheets: say how to get them."""
+    missing = [REVIEW_SHEET[lang]] if REVIEW_SHEET[lang] not in book.book.sheets else []
+    missing += [HISTORY.sheet(lang)] if not book.book.has_table(HISTORY.name) else []
+    if missing:
+        raise ArbookError(
+            f"{book.path.name} has no {' / '.join(missing)} sheet (made by an older arbook). "
+            "Create a new book with 'arbook init NEW.xlsx' and copy your tables into it; "
+            "nothing was written.")
 
 
 def _summary(sections: list[Section], f: Figures, data: _Book, history: list[ReviewSnapshot],
@@ -335,8 +347,7 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
                    late: list[list[Cell]], lang: str) -> list[Section]:
     """The review as sections of rows, for the sheet and the email alike."""
     w = txt.WORDS[lang]
-    names = dict(zip(data.customers["customer_id"].astype(str), data.customers["name"],
-                     strict=True)) if not data.customers.empty else {}
+    names = _names(data)
     edges = data.settings.bucket_edges
     sections = [Section("head", w["title"], [], [
         [w["as_of"], txt.day(f.as_of, lang)],
@@ -407,6 +418,14 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
     return sections
 
 
+def _names(data: _Book) -> dict[str, str]:
+    """Customer id -> name (empty where the cell holds no text, e.g. an uncalculated formula)."""
+    if data.customers.empty:
+        return {}
+    return {str(c): (n if isinstance(n, str) else "") for c, n in
+            zip(data.customers["customer_id"], data.customers["name"], strict=True)}
+
+
 def _pct(done: int, total: int) -> Decimal | None:
     if total <= 0:
         return None
@@ -449,10 +468,6 @@ def _block(lines: list[list[Cell]], height: int) -> list[list[tuple[str | None, 
 def _write_review(book: WorkbookFile, sections: list[Section], f: Figures, data: _Book,
                   lang: str) -> None:
     sheet = REVIEW_SHEET[lang]
-    if sheet not in book.book.sheets:
-        raise ArbookError(f"{book.path.name} has no sheet '{sheet}'. Books made by an older "
-                          "arbook lack it: create a new book with 'arbook init' and copy the "
-                          "data over, or add an empty sheet named 'Review'.")
     book.write_block(sheet, REVIEW_BLOCK_TOP, 1, _block(sheet_lines(sections, lang),
                                                          REVIEW_BLOCK_HEIGHT), REVIEW_BLOCK_WIDTH)
     totals = ageing_summary(data.ageing, ["currency"])
@@ -509,8 +524,7 @@ def _journey_lines(events: list[Event], customer: str, name: str, lang: str) -> 
 
 def _write_journey(book: WorkbookFile, customer: str, data: _Book, lang: str) -> list[Event]:
     events = customer_journey(data, customer)
-    names = dict(zip(data.customers["customer_id"].astype(str), data.customers["name"],
-                     strict=True)) if not data.customers.empty else {}
+    names = _names(data)
     lines = _journey_lines(events, customer, str(names.get(customer) or ""), lang)
     info = book.book.table(JOURNEY.name)
     book.write_block(info.sheet_name, JOURNEY_BLOCK_TOP, 1, _block(lines, JOURNEY_BLOCK_HEIGHT),

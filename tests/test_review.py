@@ -383,3 +383,78 @@ def test_without_matplotlib_the_email_points_to_the_sheet(book, monkeypatch):
                                        policy=email.policy.default)
     assert not [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert "Blatt Review" in message.get_body(("html",)).get_content()
+
+
+def test_reminders_per_stage_and_paid_within_14_days(book):
+    with Journal(journal_path(book)) as journal:
+        for day, stage, numbers, cents in ((AS_OF - timedelta(days=20), 1, ["C"], 1000_00),
+                                           (AS_OF - timedelta(days=20), 2, ["D"], 400_00),
+                                           (AS_OF - timedelta(days=5), 1, ["A"], 650_00)):
+            record = journal.intend(day=day, customer_id="K1", stage_no=stage,
+                                    stage_name=f"Stufe {stage}", invoice_nos=numbers,
+                                    totals={"EUR": cents}, interest={}, fees={},
+                                    channel="draft")
+            journal.mark(record, State.DRAFTED)
+    # C paid in full 10 days after its reminder (within 14); D not paid at all
+    put_rows(book, PAYMENTS, [{"date": AS_OF - timedelta(days=10), "customer_id": "K1",
+                               "invoice_no": "C", "amount": 1000.0, "currency": "EUR"}])
+    result = job.review(book, AS_OF)
+    # stage 1: sent 2, judged 1 (the one of 5 days ago is too young), paid 1; stage 2: 1, 1, 0
+    assert result.figures.reminders == [(1, 2, 1, 1), (2, 1, 1, 0)]
+    section = next(s for s in result.sections if s.key == "reminders")
+    assert section.rows[0][1:] == [2, 1, 1]
+
+
+def test_hostile_names_stay_text_on_the_sheet_and_escaped_in_the_email(book):
+    put_rows(book, CUSTOMERS, [{**CUSTOMER_ROWS[0], "name": "+HYPERLINK(\"x\")<b>Evil</b>"},
+                               CUSTOMER_ROWS[1]])
+    result = job.review(book, AS_OF)
+    top = next(r for r in review_sheet(book) if r[0] == "K1")
+    assert top[1] == "+HYPERLINK(\"x\")<b>Evil</b>"  # text, not a formula
+    wb = load_workbook(book)
+    cell = next(c for row in wb["Review"].iter_rows() for c in row if c.value == "K1")
+    assert wb["Review"].cell(cell.row, 2).data_type == "s"
+    message = email.message_from_bytes(result.outbox_file.read_bytes(),
+                                       policy=email.policy.default)
+    html = message.get_body(("html",)).get_content()
+    assert "<b>Evil</b>" not in html and "&lt;b&gt;Evil&lt;/b&gt;" in html
+
+
+def test_english_book(tmp_path):
+    path = new_book(tmp_path / "Receivables.xlsx", lang="en")
+    put_rows(path, CUSTOMERS, CUSTOMER_ROWS, lang="en")
+    put_rows(path, INVOICES, INVOICE_ROWS, lang="en")
+    result = job.review(path, AS_OF)
+    cells = kpi_cells(path)
+    assert cells["DSO (standard), days"] == pytest.approx(16.8)
+    assert cells["Receivables at period end"] == "2,400.00"
+    assert "needs the receivables of the previous review" in next(
+        r for r in review_sheet(path) if r[0] == "CEI %")[2]
+    checklist = table(path, "tblChecklist")
+    assert checklist[0]["Item"].startswith("Every customer has an email")
+    assert checklist[0]["arbook check"].startswith("✓ 2026-11-26")
+    assert result.lang == "en"
+
+
+def test_a_book_without_the_review_sheets_is_refused_with_a_way_out(book):
+    wb = load_workbook(book)
+    del wb["Review"]
+    wb.save(book)
+    before = book.read_bytes()
+    result = CliRunner().invoke(main, ["review", str(book), "--as-of", "2026-11-26"])
+    assert result.exit_code == 2
+    assert "arbook init" in result.output and "Review" in result.output
+    assert book.read_bytes() == before
+
+
+def test_checklist_sheets_have_status_dropdowns_and_overdue_colouring(book):
+    wb = load_workbook(book)
+    for name in ("Checkliste", "Kurzcheckliste"):
+        ws = wb[name]
+        formulas = [dv.formula1 for dv in ws.data_validations.dataValidation]
+        assert any("Lists" in (f or "") for f in formulas), name
+        rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+        assert any("TODAY()" in r.formula[0] and "erledigt" in r.formula[0] for r in rules)
+    columns = {ws_col[0].value: [c.value for c in ws_col[1:] if c.value]
+               for ws_col in wb["Lists"].iter_cols()}
+    assert columns["ChecklistStatus"] == ["offen", "in Arbeit", "erledigt", "entfällt"]

@@ -331,13 +331,27 @@ def _review_sheets(wb, lang: str, lists: dict[str, str]) -> None:
     review.column_dimensions["C"].width = 60
     history = _table_sheet(wb, HISTORY, lang, [], lists)
     steps, short = _checklist_rows(lang)
-    _table_sheet(wb, CHECKLIST, lang, steps, lists)
-    _table_sheet(wb, CHECKLIST_SHORT, lang, short, lists)
+    for spec, rows in ((CHECKLIST, steps), (CHECKLIST_SHORT, short)):
+        _overdue_items_red(_table_sheet(wb, spec, lang, rows, lists), spec, lang, len(rows))
     journey = _table_sheet(wb, JOURNEY, lang, [], lists)
     journey.column_dimensions["A"].width = 14
     for letter, width in zip("BCDEFG", (12, 26, 16, 14, 10, 50), strict=True):
         journey.column_dimensions[letter].width = width
     _review_charts(review, history, lang)
+
+
+def _overdue_items_red(ws, spec, lang: str, n: int) -> None:
+    """A checklist row turns red while its due date has passed and it is not done or n.a."""
+    keys = spec.keys()
+    due = get_column_letter(keys.index("due") + 1)
+    status = get_column_letter(keys.index("status") + 1)
+    done, na = STATUSES[lang][2], STATUSES[lang][3]
+    last = get_column_letter(len(keys))
+    ws.conditional_formatting.add(
+        f"A2:{last}{max(n + 1, 200)}",
+        FormulaRule(formula=[f'AND(${due}2<>"",${due}2<TODAY(),${status}2<>"{done}",'
+                             f'${status}2<>"{na}")'],
+                    fill=PatternFill("solid", bgColor="F8CBAD")))
 
 
 def _review_charts(review, history, lang: str) -> None:
