@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from arbook import review_text as txt
+from arbook.core import kpi
 from arbook.core.ageing import Ageing, ageing_summary, compute_ageing
 from arbook.core.cells import ColumnValues, to_text, typed_frame
 from arbook.core.checklist import SHORT_LIST, STEPS, Item, status_key
@@ -48,6 +49,7 @@ from arbook.core.settings import Settings, settings_from_pairs
 from arbook.io.journal import ISSUED, Journal, ReminderRecord, ReviewLog, ReviewSnapshot, State
 from arbook.io.journal import journal_path as journal_path_of
 from arbook.io.template import (
+    HISTORY_CHART_ROWS,
     JOURNEY_BLOCK_HEIGHT,
     JOURNEY_BLOCK_TOP,
     JOURNEY_BLOCK_WIDTH,
@@ -162,7 +164,7 @@ def review(path: Path, as_of: date | None = None, period: str = "week",
         earlier = [s for s in log.snapshots() if s.day < as_of]
         same_kind = [s for s in earlier if s.period == period]
         step("computing the figures")
-        figures = _figures(data, as_of, period, same_kind[-1].receivables if same_kind else None)
+        figures = _figures(data, as_of, period, beginning_receivables(earlier, as_of, period))
         facts = Facts(
             as_of=as_of, lang=lang, customers=data.customers, contacts=data.contacts,
             items=data.ageing.items, reminders=data.issued,
@@ -179,7 +181,8 @@ def review(path: Path, as_of: date | None = None, period: str = "week",
         message = _summary(sections, figures, data, history, path, send_email)
         step("writing the Review sheet")
         _write_review(book, sections, figures, data, lang)
-        book.write_rows(HISTORY, [_history_row(s, lang) for s in history])
+        book.write_rows(HISTORY, [_history_row(s, lang)
+                                  for s in history[-HISTORY_CHART_ROWS:]])
         _write_start_progress(book, sections, lang)
         chosen = _journey_customer(book)
         if chosen:
@@ -229,6 +232,20 @@ def _summary(sections: list[Section], f: Figures, data: _Book, history: list[Rev
         data.problems.append(Problem(f"no summary email: {exc}", sheet="Settings",
                                      severity=Severity.WARNING))
         return None
+
+
+BEGINNING_TOLERANCE_DAYS = 3
+
+
+def beginning_receivables(earlier: list[ReviewSnapshot], as_of: date, period: str
+                          ) -> int | None:
+    """Receivables at the start of the period: from the review whose as-of date is the day
+    before the period starts, or up to 3 days off it (the nearest). None: no such review."""
+    start = kpi.period_ending(as_of, period).start - timedelta(days=1)
+    near = [s for s in earlier if abs((s.day - start).days) <= BEGINNING_TOLERANCE_DAYS]
+    if not near:
+        return None
+    return min(near, key=lambda s: (abs((s.day - start).days), -s.day.toordinal())).receivables
 
 
 def _figures(data: _Book, as_of: date, period: str, beginning: int | None) -> Figures:

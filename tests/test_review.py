@@ -372,6 +372,9 @@ def test_cli_review_prints_the_kpis(book):
                                        "--period", "month"])
     assert result.exit_code == 0, result.output
     assert "DSO" in result.output and "Summary email" in result.output
+    # month 27 Oct - 26 Nov (31 days): sales A + B + E = 1,000; 2,400 / 1,000 x 31 = 74.4
+    assert kpi_cells(book)["DSO (Standard), Tage"] == pytest.approx(74.4)
+    assert table(book, "tblHistory")[0]["Zeitraum"] == "Monat"
 
 
 def test_without_matplotlib_the_email_points_to_the_sheet(book, monkeypatch):
@@ -458,3 +461,19 @@ def test_checklist_sheets_have_status_dropdowns_and_overdue_colouring(book):
     columns = {ws_col[0].value: [c.value for c in ws_col[1:] if c.value]
                for ws_col in wb["Lists"].iter_cols()}
     assert columns["ChecklistStatus"] == ["offen", "in Arbeit", "erledigt", "entfällt"]
+
+
+def test_cei_beginning_comes_from_the_review_at_the_period_start():
+    from arbook.io.journal import ReviewSnapshot
+
+    def snap(day: date, cents: int) -> ReviewSnapshot:
+        return ReviewSnapshot(day, "week", day, "EUR", cents, 0, 0, 0, 0, {}, {})
+
+    # week ending 3 Dec starts 27 Nov: the review of 26 Nov is its beginning
+    earlier = [snap(date(2026, 11, 19), 1), snap(date(2026, 11, 26), 2)]
+    assert job.beginning_receivables(earlier, NEXT, "week") == 2
+    # month ending 3 Dec starts 4 Nov: the 3 Nov review is wanted; none within 3 days
+    assert job.beginning_receivables(earlier, NEXT, "month") is None
+    # 5 Nov is 2 days off 3 Nov: close enough
+    assert job.beginning_receivables([snap(date(2026, 11, 5), 7), *earlier], NEXT,
+                                     "month") == 7
