@@ -477,3 +477,17 @@ def test_cei_beginning_comes_from_the_review_at_the_period_start():
     # 5 Nov is 2 days off 3 Nov: close enough
     assert job.beginning_receivables([snap(date(2026, 11, 5), 7), *earlier], NEXT,
                                      "month") == 7
+
+
+def test_dispute_age_counts_from_the_dispute_contact(book):
+    rows = [dict(r) for r in INVOICE_ROWS]
+    rows[3] |= {"disputed": True}  # C, due 1 Oct
+    put_rows(book, INVOICES, rows)
+    put_rows(book, CONTACTS, [{"date": date(2026, 11, 6), "customer_id": "K1",
+                               "invoice_no": "C", "contact_type": "Reklamation"}])
+    result = job.review(book, AS_OF)
+    # 6 Nov -> 26 Nov = 20 days (not 56 from the due date): within the 30-day limit
+    assert result.figures.disputes == {"count": 1, "cents": 1000_00, "avg_days": 20,
+                                       "max_days": 20}
+    assert [e for e in result.figures.escalations if e.kind == "dispute"] == []
+    assert result.evidence["disputes_escalated"].ok
