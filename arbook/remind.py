@@ -29,6 +29,7 @@ from arbook.core.dunning import ReminderRecord as HistoryRecord
 from arbook.core.dunning_policy import DunningPolicy, default_policy, policy_from_rows
 from arbook.core.interest import RateTable, default_start, rate_table_from_rows
 from arbook.core.problems import ArbookError, Problem, Severity
+from arbook.core.review_figures import payments_by_invoice
 from arbook.core.schema import (
     BASE_RATES,
     CUSTOMERS,
@@ -211,18 +212,6 @@ def _history(journal: Journal | None) -> tuple[ReminderHistory, dict[str, date]]
     return history, first
 
 
-def _payments_by_invoice(payments: pd.DataFrame) -> dict[str, list[tuple[date, int]]]:
-    out: dict[str, list[tuple[date, int]]] = {}
-    if payments.empty:
-        return out
-    usable = payments[payments["invoice_no"].notna() & payments["date"].notna()
-                      & payments["amount_present"]]
-    for number, day, cents in zip(usable["invoice_no"], usable["date"], usable["amount_cents"],
-                                  strict=True):
-        out.setdefault(str(number), []).append((pd.Timestamp(day).date(), int(cents)))
-    return out
-
-
 # -- the job ---------------------------------------------------------------------------------
 
 
@@ -275,7 +264,7 @@ def remind(path: Path, as_of: date | None = None, customer: str | None = None,
             invoice_dates = dict(zip(invoices["invoice_no"],
                                      [None if pd.isna(d) else pd.Timestamp(d).date()
                                       for d in invoices["invoice_date"]], strict=True))
-            pay = _payments_by_invoice(payments)
+            pay = payments_by_invoice(payments)
             planned = [
                 _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
                           table, settings, as_of, policy.last.number)
@@ -515,8 +504,12 @@ def _interest_note(p: PlannedReminder) -> str:
             "percentage points")
 
 
-def _money(cents: int) -> Decimal:
+def cents_to_decimal(cents: int) -> Decimal:
+    """Cents as an exact amount with two places (for letters and sheet cells)."""
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+
+
+_money = cents_to_decimal
 
 
 # -- escalations -----------------------------------------------------------------------------

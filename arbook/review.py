@@ -62,8 +62,9 @@ from arbook.io.template import (
     START_PROGRESS_TOP,
     START_PROGRESS_WIDTH,
 )
-from arbook.io.workbook_file import WorkbookFile
+from arbook.io.workbook_file import WorkbookFile, cell_text
 from arbook.io.xlsx.package import check_writable
+from arbook.remind import cents_to_decimal as _amount
 from arbook.remind import read_policy, smtp_config
 from arbook.review_mail import build_summary, deliver
 
@@ -288,10 +289,6 @@ def _history_row(s: ReviewSnapshot, lang: str) -> list[Cell]:
             dec("overdue_share"), dec("over90_share")]
 
 
-def _amount(cents: int) -> Decimal:
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
-
-
 # -- checklists ------------------------------------------------------------------------------
 
 
@@ -449,20 +446,8 @@ def _pct(done: int, total: int) -> Decimal | None:
     return (Decimal(done * 100) / total).quantize(Decimal("0.1"))
 
 
-def _cells(row: list[Cell]) -> list[tuple[str | None, bool]]:
-    out: list[tuple[str | None, bool]] = []
-    for value in row:
-        if value is None or value == "":
-            out.append((None, False))
-        elif isinstance(value, bool):
-            out.append(("TRUE" if value else "FALSE", False))
-        elif isinstance(value, int | Decimal):
-            out.append((str(value), True))
-        elif isinstance(value, date):
-            out.append(((str((value - date(1899, 12, 30)).days)), True))
-        else:
-            out.append((str(value), False))
-    return out
+def _cells(row: list[Cell], date1904: bool) -> list[tuple[str | None, bool]]:
+    return [cell_text(value, date1904) for value in row]
 
 
 def sheet_lines(sections: list[Section], lang: str) -> list[list[Cell]]:
@@ -477,15 +462,18 @@ def sheet_lines(sections: list[Section], lang: str) -> list[list[Cell]]:
     return lines
 
 
-def _block(lines: list[list[Cell]], height: int) -> list[list[tuple[str | None, bool]]]:
+def _block(book: WorkbookFile, lines: list[list[Cell]], height: int
+           ) -> list[list[tuple[str | None, bool]]]:
+    """``lines`` as cells, padded with blank lines to ``height`` (clears an earlier run's)."""
     lines = lines[:height]
-    return [_cells(line) for line in lines] + [[] for _ in range(height - len(lines))]
+    return ([_cells(line, book.book.date1904) for line in lines]
+            + [[] for _ in range(height - len(lines))])
 
 
 def _write_review(book: WorkbookFile, sections: list[Section], f: Figures, data: _Book,
                   lang: str) -> None:
     sheet = REVIEW_SHEET[lang]
-    book.write_block(sheet, REVIEW_BLOCK_TOP, 1, _block(sheet_lines(sections, lang),
+    book.write_block(sheet, REVIEW_BLOCK_TOP, 1, _block(book, sheet_lines(sections, lang),
                                                          REVIEW_BLOCK_HEIGHT), REVIEW_BLOCK_WIDTH)
     totals = ageing_summary(data.ageing, ["currency"])
     chart: list[list[Cell]] = [[txt.WORDS[lang]["bucket"], f.currency]]
@@ -493,7 +481,7 @@ def _write_review(book: WorkbookFile, sections: list[Section], f: Figures, data:
         cents = int(totals.loc[f.currency, key]) if f.currency in totals.index else 0
         chart.append([bucket_label(key, lang), _amount(cents)])
     book.write_block(sheet, REVIEW_BLOCK_TOP, REVIEW_CHART_COL,
-                     _block(chart, REVIEW_CHART_ROWS), 2)
+                     _block(book, chart, REVIEW_CHART_ROWS), 2)
 
 
 def _write_start_progress(book: WorkbookFile, sections: list[Section], lang: str) -> None:
@@ -503,7 +491,7 @@ def _write_start_progress(book: WorkbookFile, sections: list[Section], lang: str
         return
     section = next(s for s in sections if s.key == "checklist")
     lines: list[list[Cell]] = [[section.title], list(section.header), *section.rows]
-    book.write_block(sheet, START_PROGRESS_TOP, 1, _block(lines, START_PROGRESS_HEIGHT),
+    book.write_block(sheet, START_PROGRESS_TOP, 1, _block(book, lines, START_PROGRESS_HEIGHT),
                      START_PROGRESS_WIDTH)
 
 
@@ -544,8 +532,8 @@ def _write_journey(book: WorkbookFile, customer: str, data: _Book, lang: str) ->
     names = _names(data)
     lines = _journey_lines(events, customer, str(names.get(customer) or ""), lang)
     info = book.book.table(JOURNEY.name)
-    book.write_block(info.sheet_name, JOURNEY_BLOCK_TOP, 1, _block(lines, JOURNEY_BLOCK_HEIGHT),
-                     JOURNEY_BLOCK_WIDTH)
+    book.write_block(info.sheet_name, JOURNEY_BLOCK_TOP, 1,
+                     _block(book, lines, JOURNEY_BLOCK_HEIGHT), JOURNEY_BLOCK_WIDTH)
     return events
 
 

@@ -297,7 +297,7 @@ class WorkbookFile:
             cells = []
             for j, value in enumerate(line):
                 col = first_col + j
-                text, numeric = _cell_text(value, self.book.date1904)
+                text, numeric = cell_text(value, self.book.date1904)
                 cells.append(single_cell(col, r, text, numeric, styles.get(col, -1)))
             body.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
         header_idx = lookup.get(header_row)
@@ -368,7 +368,7 @@ class WorkbookFile:
         replace_atomically(self.path, self.package.write_to)
 
 
-def _cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
+def cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
     """A value as cell text and whether it is a number (dates become serials)."""
     if value is None or value == "":
         return None, False
