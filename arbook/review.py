@@ -374,7 +374,6 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
         [w["total"] if key == "total" else bucket_label(key, lang),
          *(txt.money(int(totals.loc[c, key]), lang) for c in currencies)]
         for key in [*data.ageing.bucket_order, "total"]]))
-    targets = {"dso": "target_dso", "cei": "target_cei", "overdue_share": "target_overdue_share"}
     kpi_rows: list[list[Cell]] = []
     for key in txt.KPI_ROWS:
         label = w[key].format(n=edges[-1])
@@ -382,13 +381,12 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
         if key in ("receivables", "credit_sales"):
             value = txt.money(getattr(f, key), lang)
         else:
-            number = getattr(f, key)
-            value = number if number is not None else None
+            value = getattr(f, key)
         note = w[f.notes[key]] if key in f.notes else txt.FORMULAS[lang][key]
-        target = data.settings.extra.get(targets.get(key, ""), "") if key in targets else ""
-        kpi_rows.append([label, value if value is not None else "–", note, target or ""])
+        target, verdict = _against_target(key, value, data.settings.extra, w)
+        kpi_rows.append([label, value if value is not None else "–", note, target, verdict])
     sections.append(Section("kpis", w["kpis"], [w["kpi"], w["value"], w["formula"],
-                                                w["target"]], kpi_rows))
+                                                w["target"], w["verdict"]], kpi_rows))
     sections.append(Section("promises", w["promises"],
                             [w["made"], w["kept"], w["broken"], w["pending"]],
                             [[f.promises[k] for k in ("made", "kept", "broken", "pending")]]))
@@ -430,6 +428,28 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
                             _limited([[r[0], r[1], r[2], txt.day(r[3], lang)]
                                       for r in late], lang)))
     return sections
+
+
+# KPI -> (its Settings target, True if lower is better)
+TARGETS = {"dso": ("target_dso", True), "overdue_share": ("target_overdue_share", True),
+           "cei": ("target_cei", False)}
+
+
+def _against_target(key: str, value: Cell, extra: dict[str, str], w: dict[str, str]
+                    ) -> tuple[Cell, str]:
+    """The KPI's target from Settings (a number) and whether the value meets it."""
+    if key not in TARGETS:
+        return "", ""
+    setting, lower_is_better = TARGETS[key]
+    text = (extra.get(setting) or "").strip().replace(",", ".")
+    try:
+        target = Decimal(text)
+    except ArithmeticError:
+        return (text or ""), ""
+    if not isinstance(value, Decimal):
+        return target, ""
+    met = value <= target if lower_is_better else value >= target
+    return target, w["met"] if met else w["missed"]
 
 
 def _names(data: _Book) -> dict[str, str]:
