@@ -24,7 +24,7 @@ from arbook.mail import charts
 from arbook.mail.message import build_message
 from arbook.mail.outbox import write_draft
 from arbook.mail.render import TemplateSet
-from arbook.mail.smtp import send
+from arbook.mail.smtp import SmtpProblem, send
 
 
 @dataclass
@@ -112,12 +112,17 @@ def _dec(value: str | None) -> Decimal | None:
 def deliver(message: EmailMessage, outbox: Path, as_of: date, send_it: bool,
             smtp_config=None, environ: Mapping[str, str] | None = None) -> Summary:
     """Send (with ``send_it``) and keep a copy in the outbox; an unsent copy is a draft."""
-    sent = False
-    if send_it:
+    name = f"review-{as_of.isoformat()}"
+    if not send_it:
+        return Summary(message, write_draft(message, outbox, as_of, name), False)
+    try:
         (outcome,) = send(smtp_config, [message], env=environ)
-        if not outcome.ok:
-            raise ArbookError(f"the review summary was not sent: {outcome.error}")
-        sent = True
-        message["X-Unsent"] = "0"
-    file = write_draft(message, outbox, as_of, f"review-{as_of.isoformat()}")
-    return Summary(message, file, sent)
+        error = None if outcome.ok else outcome.error
+    except SmtpProblem as exc:  # the server could not be reached or refused the login
+        error = str(exc)
+    if error is not None:
+        file = write_draft(message, outbox, as_of, name)
+        raise ArbookError(f"the review summary was not sent: {error}. It is in {file} as a "
+                          "draft; the workbook was written.")
+    message["X-Unsent"] = "0"
+    return Summary(message, write_draft(message, outbox, as_of, name), True)

@@ -501,3 +501,35 @@ def test_kpis_are_compared_with_their_targets(book):
     assert rows["DSO (Standard), Tage"][3:5] == [20.0, "✓ erreicht"]
     assert rows["Anteil überfällig %"][3:5] == [50.0, "✗ verfehlt"]
     assert rows["CEI %"][3:5] == [85.0, ""]
+
+
+def test_review_leaves_the_ledger_and_the_other_sheets_alone(book):
+    import zipfile
+
+    with zipfile.ZipFile(book) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    job.review(book, AS_OF)
+    with zipfile.ZipFile(book) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    changed = {n for n in before if before[n] != after.get(n)}
+    # Start (1), Review (2), Problems (9), History (10), Checklist (11), Short (12) and their
+    # tables; never Invoices (3), Customers (4), Contacts (5), Payments (6), Settings (8)
+    for part in ("sheet3", "sheet4", "sheet5", "sheet6", "sheet7", "sheet8"):
+        assert f"xl/worksheets/{part}.xml" not in changed
+    assert all(n.startswith(("xl/worksheets/", "xl/tables/", "xl/sharedStrings", "xl/workbook",
+                             "xl/_rels", "[Content_Types]")) for n in changed), changed
+    assert {n for n in before if n.startswith("xl/charts/")} <= set(after)
+
+
+def test_a_refused_summary_is_kept_as_a_draft(book):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    set_settings(book, {"smtp_host": "127.0.0.1", "smtp_port": str(port),
+                        "smtp_security": "none"})
+    result = CliRunner().invoke(main, ["review", str(book), "--as-of", "2026-11-26",
+                                       "--email"])
+    assert result.exit_code == 2
+    drafts = list((book.parent / "outbox" / "2026-11-26").glob("review-*.eml"))
+    assert len(drafts) == 1 and "draft" in result.output
+    assert kpi_cells(book)["Forderungen am Stichtag"] == "2.400,00"  # the sheet was written
