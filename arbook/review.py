@@ -118,7 +118,8 @@ class _Book:
 
 def _issued(records: list[ReminderRecord]) -> list[IssuedReminder]:
     return [IssuedReminder(r.day, r.customer_id, r.stage_no, tuple(r.invoice_nos),
-                           dict(r.item_stages), sum(r.totals.values()))
+                           dict(r.item_stages), sum(r.totals.values()),
+                           next(iter(r.totals)) if len(r.totals) == 1 else "")
             for r in records if r.state in ISSUED]
 
 

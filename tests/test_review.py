@@ -533,3 +533,17 @@ def test_a_refused_summary_is_kept_as_a_draft(book):
     drafts = list((book.parent / "outbox" / "2026-11-26").glob("review-*.eml"))
     assert len(drafts) == 1 and "draft" in result.output
     assert kpi_cells(book)["Forderungen am Stichtag"] == "2.400,00"  # the sheet was written
+
+
+def test_journey_shows_reminders_from_the_journal(book):
+    with Journal(journal_path(book)) as journal:
+        record = journal.intend(day=date(2026, 10, 8), customer_id="K1", stage_no=1,
+                                stage_name="Zahlungserinnerung", invoice_nos=["C"],
+                                totals={"EUR": 1000_00}, interest={}, fees={}, channel="draft")
+        journal.mark(record, State.DRAFTED)
+    events = job.journey_of(book, "K1", AS_OF, write=False).events
+    reminder = next(e for e in events if e.kind == "reminder")
+    # due 1 Oct -> first reminder 8 Oct: 7 days of silence after the due date
+    assert (reminder.day, reminder.days_since_previous, reminder.amount_cents,
+            reminder.currency, reminder.detail) == (date(2026, 10, 8), 7, 1000_00, "EUR",
+                                                    "Zahlungserinnerung")

@@ -79,8 +79,9 @@ def journey(customer: str, invoices: pd.DataFrame, payments: pd.DataFrame,
                             else None, home_currency, detail))
     for r in reminders:
         if r.customer_id == customer:
-            events.append(Event(r.day, "reminder", ", ".join(r.invoice_nos), r.open_cents,
-                                home_currency, stage_names.get(r.stage_no, str(r.stage_no))))
+            events.append(Event(r.day, "reminder", ", ".join(r.invoice_nos),
+                                r.open_cents if r.currency else None, r.currency,
+                                stage_names.get(r.stage_no, str(r.stage_no))))
     events.sort(key=lambda e: (e.day, KINDS.index(e.kind), e.invoice_no))
     out, previous = [], None
     for e in events:

@@ -34,6 +34,7 @@ class IssuedReminder:
     invoice_nos: tuple[str, ...]
     item_stages: dict[str, int]
     open_cents: int  # sum over its currencies
+    currency: str = ""  # its one currency; "" when it asked for several
 
 
 @dataclass(frozen=True)
