@@ -17,6 +17,7 @@ from rich.table import Table
 
 from arbook import __version__, demo, imports, jobs, nightly
 from arbook import remind as remind_job
+from arbook import review as review_job
 from arbook.core.cells import parse_money_text
 from arbook.core.interest import CONVENTION
 from arbook.core.labels import bucket_label
@@ -177,6 +178,76 @@ def remind(book: Path, as_of: date | None, customer: str | None, dry_run: bool,
                       f"[bold]{result.escalation_csv}[/bold]")
     if result.count("failed"):
         sys.exit(1)
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="DATE",
+              help="Period end (2026-11-26 or 26.11.2026); default today.")
+@click.option("--period", type=click.Choice(["week", "month"]), default="week",
+              show_default=True, help="week: the 7 days up to the as-of date; month: the month "
+              "up to it (27 Oct - 26 Nov).")
+@click.option("--email", "send_email", is_flag=True,
+              help="Also send the summary to Settings 'management_email' by SMTP.")
+def review(book: Path, as_of: date | None, period: str, send_email: bool) -> None:
+    """Review receivables: KPIs, history, escalations, checklist evidence (Review sheet).
+
+    Writes the Review sheet (with its charts' data), the History table, the checklist sheets'
+    'arbook check' column and the Journey sheet; stores a snapshot in the journal
+    (BOOK.arbook.db) so CEI and the trend can build on it next time. The summary email is
+    written to the outbox; --email sends it.
+
+    \b
+    Example:
+      arbook review Offene-Posten.xlsx
+      arbook review Offene-Posten.xlsx --period month --as-of 30.11.2026 --email
+    """
+    with _progress() as update:
+        result = _run(lambda: review_job.review(book, as_of, period, update,
+                                                send_email=send_email))
+    for section in result.sections:
+        if section.key in ("head", "buckets", "kpis", "escalations", "checklist"):
+            table = Table(title=section.title)
+            width = max([len(section.header), *(len(r) for r in section.rows)], default=1)
+            for header in (section.header or [""] * width):
+                table.add_column(str(header), overflow="fold")
+            for row in section.rows:
+                table.add_row(*("" if v is None else str(v) for v in row),
+                              *([""] * (width - len(row))))
+            console.print(table)
+    if result.outbox_file:
+        console.print(f"Summary email: [bold]{result.outbox_file}[/bold]"
+                      + (" (sent)" if result.sent else ""))
+    console.print(f"Review as of {result.as_of:%Y-%m-%d} written to [bold]{book}[/bold].")
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("customer")
+@click.option("--no-write", is_flag=True, help="Only print; leave the Journey sheet as it is.")
+def journey(book: Path, customer: str, no_write: bool) -> None:
+    """Every touchpoint of CUSTOMER in time order, with the days between them.
+
+    Invoices issued and due, reminders, contacts, promises and payments; also written to the
+    Journey sheet (or type the customer id into that sheet and run 'arbook review').
+
+    \b
+    Example:
+      arbook journey Offene-Posten.xlsx K1007
+      arbook journey Offene-Posten.xlsx K1007 --no-write
+    """
+    result = _run(lambda: review_job.journey_of(book, customer, write=not no_write))
+    table = Table(title=f"{result.customer} {result.name}".strip())
+    for header in ("date", "days", "event", "invoice", "amount", "detail"):
+        table.add_column(header, overflow="fold", justify="right" if header in ("days", "amount")
+                         else "left")
+    words = review_job.JOURNEY_WORDS[result.lang]
+    for e in result.events:
+        table.add_row(f"{e.day:%Y-%m-%d}", "" if e.days_since_previous is None
+                      else str(e.days_since_previous), words[e.kind], e.invoice_no,
+                      "" if e.amount_cents is None else _amounts({e.currency: e.amount_cents}),
+                      e.detail)
+    console.print(table)
 
 
 def _print_reminders(result: remind_job.RemindResult) -> None:

@@ -29,6 +29,7 @@ from arbook.core.dunning import ReminderRecord as HistoryRecord
 from arbook.core.dunning_policy import DunningPolicy, default_policy, policy_from_rows
 from arbook.core.interest import RateTable, default_start, rate_table_from_rows
 from arbook.core.problems import ArbookError, Problem, Severity
+from arbook.core.review_figures import payments_by_invoice
 from arbook.core.schema import (
     BASE_RATES,
     CUSTOMERS,
@@ -191,6 +192,9 @@ def _policy(book: WorkbookPort, lang: str, problems: list[Problem]) -> DunningPo
     return policy
 
 
+read_policy = _policy  # the review job reads the same policy (and SMTP settings)
+
+
 # -- deciding --------------------------------------------------------------------------------
 
 
@@ -208,18 +212,6 @@ def _history(journal: Journal | None) -> tuple[ReminderHistory, dict[str, date]]
                       r.item_stages if r.item_stages else tuple(r.invoice_nos))
         for r in records)
     return history, first
-
-
-def _payments_by_invoice(payments: pd.DataFrame) -> dict[str, list[tuple[date, int]]]:
-    out: dict[str, list[tuple[date, int]]] = {}
-    if payments.empty:
-        return out
-    usable = payments[payments["invoice_no"].notna() & payments["date"].notna()
-                      & payments["amount_present"]]
-    for number, day, cents in zip(usable["invoice_no"], usable["date"], usable["amount_cents"],
-                                  strict=True):
-        out.setdefault(str(number), []).append((pd.Timestamp(day).date(), int(cents)))
-    return out
 
 
 # -- the job ---------------------------------------------------------------------------------
@@ -292,7 +284,7 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         invoice_dates = dict(zip(invoices["invoice_no"],
                                  [None if pd.isna(d) else pd.Timestamp(d).date()
                                   for d in invoices["invoice_date"]], strict=True))
-        pay = _payments_by_invoice(payments)
+        pay = payments_by_invoice(payments)
         planned = [
             _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
                       table, settings, as_of, policy.last.number)
@@ -411,7 +403,7 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
             problems.append(Problem(str(exc), sheet="Customers", severity=Severity.ERROR))
             continue
         built.append((p, message, key))
-    config = _smtp_config(settings, environ) if send_mail else None
+    config = smtp_config(settings, environ) if send_mail else None
     for p, message, _unused in built:
         record = journal.intend(
             day=as_of, customer_id=p.customer.id, stage_no=p.stage_no,
@@ -446,7 +438,7 @@ def _key(p: PlannedReminder, as_of: date) -> str:
                         as_of)
 
 
-def _smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
+def smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
     extra = settings.extra
     port = (extra.get("smtp_port") or "").strip()
     return SmtpConfig.from_settings(

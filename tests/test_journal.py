@@ -116,3 +116,31 @@ def test_reminders_listed_per_customer_oldest_first(tmp_path):
         intend(journal, stage=2, day=date(2026, 11, 20))
         days = [(r.customer_id, r.day) for r in journal.reminders("K1")]
         assert days == [("K1", date(2026, 11, 2)), ("K1", date(2026, 11, 20))]
+
+
+def test_a_version_1_journal_is_migrated_and_keeps_its_reminders(tmp_path):
+    import sqlite3
+
+    from arbook.io import journal as journal_module
+    from arbook.io.journal import ReviewLog, ReviewSnapshot
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(journal_module._SCHEMA)  # the reminders table exactly as version 1 had it
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    with Journal(path) as journal:
+        assert intend(journal) is not None
+    with Journal(path) as journal:  # reopening migrates nothing twice and keeps the record
+        assert intend(journal) is None  # never twice, across the migration
+        log = ReviewLog(journal)
+        snap = ReviewSnapshot(DAY, "week", date(2026, 11, 20), "EUR", 100_00, 40_00, 60_00, 0,
+                              250_00, {"not_due": 40_00}, {"dso": "2.8"})
+        log.record(snap)
+        log.record(ReviewSnapshot(**{**snap.__dict__, "receivables": 90_00}))  # same day: replace
+        assert [s.receivables for s in log.snapshots("week")] == [90_00]
+        assert log.snapshots("month") == []
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == journal_module.SCHEMA_VERSION
+    assert db.execute("SELECT COUNT(*) FROM reminders").fetchone()[0] == 1
+    db.close()

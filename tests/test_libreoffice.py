@@ -21,6 +21,7 @@ import python_calamine
 
 from arbook import jobs
 from arbook.core.schema import INVOICES, START_SHEET
+from arbook.review import review
 from tests.fixtures_rich import PIVOT_REF, USER_SHEET, make_rich_book
 
 AS_OF = date(2026, 11, 26)
@@ -67,6 +68,8 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pair]:
         else:
             info = make_rich_book(path, lang=lang)
         jobs.refresh(path, as_of=AS_OF)
+        if kind == "sample":  # Review, History, checklists and charts written by arbook too
+            review(path, as_of=AS_OF)
         pairs[name] = Pair(path, base / "out" / path.name, lang, info)
     profile = base / "profile"  # private LibreOffice user profile for this session
     command = [SOFFICE or "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
@@ -254,3 +257,13 @@ def test_libreoffice_recalculates_user_formulas_and_pivot(
     for code in ("CHF", "EUR"):
         assert same(pivot[code], sum(r[col("amount")] for r in rows if r[col("currency")]
                                       == code)), code
+
+
+@pytest.mark.parametrize("book", ["sample-de", "sample-en"])
+def test_libreoffice_keeps_the_review_charts(converted: dict[str, Pair], book: str) -> None:
+    """The two review charts (on cells arbook rewrote) are real charts LibreOffice reads."""
+    import zipfile
+
+    for path in (converted[book].ours, converted[book].theirs):
+        with zipfile.ZipFile(path) as z:
+            assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 2, path

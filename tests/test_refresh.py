@@ -178,10 +178,10 @@ def _drop_cells(path, part: str, pattern: bytes) -> None:
 
 
 def test_new_cells_in_an_empty_computed_column_take_the_column_style(book):
-    _drop_cells(book, "xl/worksheets/sheet2.xml", rb'<c r="[R-V]\d+"[^>]*/>')
+    _drop_cells(book, "xl/worksheets/sheet3.xml", rb'<c r="[R-V]\d+"[^>]*/>')
     jobs.refresh(book, AS_OF)
     with zipfile.ZipFile(book) as z:
-        xml = z.read("xl/worksheets/sheet2.xml")
+        xml = z.read("xl/worksheets/sheet3.xml")
     col_style = re.search(rb'<col [^>]*style="(\d+)"[^>]*min="18"', xml)
     assert col_style, "init gives the Open column a style of its own"
     assert re.search(rb'<c r="R2" s="%s"><v>900.00?</v>' % col_style.group(1), xml) or \
@@ -190,7 +190,7 @@ def test_new_cells_in_an_empty_computed_column_take_the_column_style(book):
 
 def test_a_row_the_user_cleared_loses_its_computed_values(book):
     jobs.refresh(book, AS_OF)
-    _drop_cells(book, "xl/worksheets/sheet2.xml", rb'<c r="[A-Q]3"[^>]*?(?:/>|>.*?</c>)')
+    _drop_cells(book, "xl/worksheets/sheet3.xml", rb'<c r="[A-Q]3"[^>]*?(?:/>|>.*?</c>)')
     jobs.refresh(book, AS_OF)
     rows = table_rows(book, "tblInvoices")
     cleared = rows[1]
@@ -202,11 +202,11 @@ def test_only_rows_whose_values_change_are_rewritten(book):
     first = jobs.refresh(book, AS_OF)
     assert first.rows_changed == 3
     with zipfile.ZipFile(book) as z:
-        sheet = z.read("xl/worksheets/sheet2.xml")
+        sheet = z.read("xl/worksheets/sheet3.xml")
     again = jobs.refresh(book, AS_OF)  # same day: nothing to change in the ledger
     assert again.rows_changed == 0
     with zipfile.ZipFile(book) as z:
-        assert z.read("xl/worksheets/sheet2.xml") == sheet
+        assert z.read("xl/worksheets/sheet3.xml") == sheet
     next_day = jobs.refresh(book, date(2026, 11, 27))
     assert next_day.rows_changed == 2  # the two overdue invoices; the disputed one is not due
     rows = {r["Rechnungsnr."]: r for r in table_rows(book, "tblInvoices")}

@@ -17,7 +17,7 @@ def test_sheets_tables_and_headers(tmp_path, lang):
     jobs.init_book(path, lang=lang, sample=80, seed=3, today=AS_OF)
     wb = load_workbook(path)
     sheets = list(dict.fromkeys(spec.sheet(lang) for spec in TABLES))  # some tables share one
-    assert wb.sheetnames == ["Start", *sheets, "Lists"]
+    assert wb.sheetnames == ["Start", "Review", *sheets, "Lists"]
     assert wb["Lists"].sheet_state == "hidden"
     for spec in TABLES:
         ws = wb[spec.sheet(lang)]

@@ -287,6 +287,64 @@ PROBLEMS = TableSpec(
     ),
 )
 
+# Review: one row per review run (arbook writes it from the journal); the charts read it.
+HISTORY = TableSpec(
+    name="tblHistory",
+    sheet_de="Historie",
+    sheet_en="History",
+    key="date",
+    columns=(
+        Column("date", "Stichtag", "As of", C, Kind.DATE, 12),
+        Column("period", "Zeitraum", "Period", C, Kind.TEXT, 10),
+        Column("receivables", "Forderungen", "Receivables", C, Kind.MONEY, 14),
+        Column("current", "Nicht fällig", "Not yet due", C, Kind.MONEY, 14),
+        Column("overdue", "Überfällig", "Overdue", C, Kind.MONEY, 14),
+        Column("over_90", "Über 90 Tage", "Over 90 days", C, Kind.MONEY, 14),
+        Column("credit_sales", "Umsatz auf Ziel", "Credit sales", C, Kind.MONEY, 14),
+        Column("dso", "DSO", "DSO", C, Kind.TEXT, 9),
+        Column("dso_countback", "DSO Countback", "DSO countback", C, Kind.TEXT, 10),
+        Column("best_dso", "Bestmöglicher DSO", "Best possible DSO", C, Kind.TEXT, 10),
+        Column("add", "ADD", "ADD", C, Kind.TEXT, 9),
+        Column("cei", "CEI %", "CEI %", C, Kind.TEXT, 9),
+        Column("overdue_share", "Überfällig %", "Overdue %", C, Kind.TEXT, 10),
+        Column("over90_share", "Über 90 %", "Over 90 %", C, Kind.TEXT, 10),
+    ),
+)
+
+
+def _checklist(name: str, sheet_de: str, sheet_en: str) -> TableSpec:
+    """A checklist table: arbook provides the items (grey), people own the yellow columns, and
+    arbook's automatic evidence goes into its own (blue) columns only."""
+    return TableSpec(
+        name=name, sheet_de=sheet_de, sheet_en=sheet_en, key="item_id",
+        columns=(
+            Column("step", "Schritt", "Step", IMP, Kind.TEXT, 24),
+            Column("item_id", "Nr.", "No.", IMP, Kind.TEXT, 6),
+            Column("item", "Punkt", "Item", IMP, Kind.TEXT, 60),
+            Column("owner", "Verantwortlich", "Owner", U, Kind.TEXT, 14),
+            Column("due", "Fällig am", "Due date", U, Kind.DATE, 12),
+            Column("status", "Status", "Status", U, Kind.TEXT, 12),
+            Column("evidence", "Nachweis / Link", "Evidence / link", U, Kind.TEXT, 30),
+            Column("last_reviewed", "Zuletzt geprüft", "Last reviewed", U, Kind.DATE, 12),
+            Column("arbook_check", "arbook-Prüfung", "arbook check", C, Kind.TEXT, 44),
+            Column("arbook_checked", "Geprüft am", "Checked on", C, Kind.DATE, 12),
+        ),
+    )
+
+
+CHECKLIST = _checklist("tblChecklist", "Checkliste", "Checklist")
+CHECKLIST_SHORT = _checklist("tblChecklistShort", "Kurzcheckliste", "Short checklist")
+
+# The Journey sheet: the customer id typed into this one-cell table picks whose touchpoints
+# arbook lists below it.
+JOURNEY = TableSpec(
+    name="tblJourney",
+    sheet_de="Journey",
+    sheet_en="Journey",
+    columns=(Column("customer_id", "Kundennr.", "Customer id", U, Kind.TEXT, 16),),
+)
+REVIEW_SHEET = {"de": "Review", "en": "Review"}
+
 TABLES: tuple[TableSpec, ...] = (
     INVOICES,
     CUSTOMERS,
@@ -297,6 +355,10 @@ TABLES: tuple[TableSpec, ...] = (
     DUNNING,  # shares the Settings sheet
     BANK_QUEUE,
     PROBLEMS,
+    HISTORY,
+    CHECKLIST,
+    CHECKLIST_SHORT,
+    JOURNEY,
 )
 
 START_SHEET = {"de": "Start", "en": "Start"}

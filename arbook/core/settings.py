@@ -69,6 +69,18 @@ SETTING_ROWS: dict[str, tuple[str, str, str]] = {
         "Days after the final reminder's deadline until the escalation list "
         "(court dunning / collection)",
     ),
+    # What the review job needs: when a dispute needs escalating, and the targets the KPIs
+    # are measured against (empty = no target set; the checklist notices).
+    "dispute_escalation_days": (
+        "30",
+        "Tage, nach denen eine offene Reklamation ohne 'Nächster Schritt' auf die "
+        "Eskalationsliste kommt",
+        "Days after which an open dispute without a 'Next action' goes onto the escalation list",
+    ),
+    "target_dso": ("", "Zielwert DSO in Tagen (z. B. 35)", "Target DSO in days (e.g. 35)"),
+    "target_cei": ("", "Zielwert CEI in % (z. B. 85)", "Target CEI in % (e.g. 85)"),
+    "target_overdue_share": ("", "Zielwert Anteil überfällig in % (z. B. 20)",
+                             "Target overdue share in % (e.g. 20)"),
 }
 INTEREST_VARIANTS = ("de", "eu")
 SMTP_SECURITY = ("starttls", "ssl", "none")  # none: only to this machine (tests)

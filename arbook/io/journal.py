@@ -26,7 +26,7 @@ from pathlib import Path
 
 from arbook.core.problems import ArbookError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reminders (
@@ -53,6 +53,28 @@ CREATE TABLE IF NOT EXISTS reminders (
 );
 CREATE INDEX IF NOT EXISTS reminders_customer ON reminders (customer_id, day);
 """
+
+# Each migration takes a journal from the version before it to its own number.
+_MIGRATIONS = {
+    2: """
+CREATE TABLE IF NOT EXISTS reviews (
+    id            INTEGER PRIMARY KEY,
+    day           TEXT NOT NULL,          -- period end = as-of date (ISO)
+    period        TEXT NOT NULL,          -- 'week' or 'month'
+    start         TEXT NOT NULL,          -- period start (ISO)
+    currency      TEXT NOT NULL,
+    receivables   INTEGER NOT NULL,       -- cents, all open items at period end
+    current       INTEGER NOT NULL,       -- cents, not yet due
+    overdue       INTEGER NOT NULL,
+    over_90       INTEGER NOT NULL,
+    credit_sales  INTEGER NOT NULL,
+    buckets       TEXT NOT NULL,          -- JSON {bucket key: cents}
+    figures       TEXT NOT NULL,          -- JSON {kpi: "12.3" or null}
+    created       TEXT NOT NULL,
+    UNIQUE (day, period)
+);
+""",
+}
 
 
 class State(StrEnum):
@@ -121,6 +143,8 @@ class Journal:
                     f"{self.path.name} was written by a newer arbook (journal version {version}); "
                     "update arbook with 'pip install -U arbook'.")
             self._db.executescript(_SCHEMA)
+            for number in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                self._db.executescript(_MIGRATIONS[number])
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise ArbookError(
@@ -228,6 +252,54 @@ class Journal:
                 path=row[14], error=row[15], item_stages=json.loads(row[16]))
             for row in cursor.fetchall()
         ]
+
+
+@dataclass(frozen=True)
+class ReviewSnapshot:
+    """What a review saw at its period end: the history later KPIs (CEI, trends) build on."""
+
+    day: date
+    period: str
+    start: date
+    currency: str
+    receivables: int
+    current: int
+    overdue: int
+    over_90: int
+    credit_sales: int
+    buckets: dict[str, int]
+    figures: dict[str, str | None]
+
+
+class ReviewLog:
+    """The review snapshots in a journal (one per period end and period kind; a rerun on the
+    same day replaces that day's snapshot)."""
+
+    def __init__(self, journal: Journal):
+        self._db = journal._db
+
+    def record(self, snap: ReviewSnapshot) -> None:
+        self._db.execute(
+            "INSERT INTO reviews (day, period, start, currency, receivables, current, overdue, "
+            "over_90, credit_sales, buckets, figures, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (day, period) DO UPDATE SET start=excluded.start, "
+            "currency=excluded.currency, receivables=excluded.receivables, "
+            "current=excluded.current, overdue=excluded.overdue, over_90=excluded.over_90, "
+            "credit_sales=excluded.credit_sales, buckets=excluded.buckets, "
+            "figures=excluded.figures, created=excluded.created",
+            (snap.day.isoformat(), snap.period, snap.start.isoformat(), snap.currency,
+             snap.receivables, snap.current, snap.overdue, snap.over_90, snap.credit_sales,
+             json.dumps(snap.buckets), json.dumps(snap.figures), _now()))
+
+    def snapshots(self, period: str | None = None) -> list[ReviewSnapshot]:
+        """Every snapshot, oldest first (optionally of one period kind)."""
+        where, args = ("WHERE period = ?", (period,)) if period else ("", ())
+        rows = self._db.execute(
+            "SELECT day, period, start, currency, receivables, current, overdue, over_90, "
+            f"credit_sales, buckets, figures FROM reviews {where} ORDER BY day, period", args)
+        return [ReviewSnapshot(date.fromisoformat(r[0]), r[1], date.fromisoformat(r[2]), r[3],
+                               r[4], r[5], r[6], r[7], r[8], json.loads(r[9]),
+                               json.loads(r[10])) for r in rows.fetchall()]
 
 
 def _replace_state(record: ReminderRecord, state: State) -> ReminderRecord:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.differential import DifferentialStyle
@@ -18,26 +19,32 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from arbook.core.checklist import SHORT_LIST, STATUSES, STEPS
 from arbook.core.dunning import default_policy
 from arbook.core.labels import START
 from arbook.core.schema import (
     BANK_QUEUE,
     BASE_RATES,
     BASE_RATES_FIRST_COLUMN,
+    CHECKLIST,
+    CHECKLIST_SHORT,
     CONTACT_TYPES,
     CONTACTS,
     CUSTOMER_TYPES,
     CUSTOMERS,
     DUNNING,
     DUNNING_FIRST_COLUMN,
+    HISTORY,
     IMPORT_MAP,
     IMPORT_MAP_FIRST_COLUMN,
     INVOICES,
+    JOURNEY,
     LANGUAGES,
     LISTS_SHEET,
     PAYMENTS,
     PROBLEMS,
     REMINDERS,
+    REVIEW_SHEET,
     SETTINGS,
     START_SHEET,
     TEMPLATE_KINDS,
@@ -49,10 +56,22 @@ from arbook.core.schema import (
 )
 from arbook.core.settings import SETTING_ROWS
 from arbook.io.lawdata import load_rate_table
-from arbook.io.start_layout import (  # noqa: F401  (re-exported: where refresh writes)
+from arbook.io.start_layout import (  # noqa: F401  (re-exported: where jobs write)
+    HISTORY_CHART_ROWS,
+    JOURNEY_BLOCK_HEIGHT,
+    JOURNEY_BLOCK_TOP,
+    JOURNEY_BLOCK_WIDTH,
+    REVIEW_BLOCK_HEIGHT,
+    REVIEW_BLOCK_TOP,
+    REVIEW_BLOCK_WIDTH,
+    REVIEW_CHART_COL,
+    REVIEW_CHART_ROWS,
     START_BLOCK_HEIGHT,
     START_BLOCK_TOP,
     START_BLOCK_WIDTH,
+    START_PROGRESS_HEIGHT,
+    START_PROGRESS_TOP,
+    START_PROGRESS_WIDTH,
     START_STAMP_ROW,
 )
 
@@ -84,6 +103,7 @@ def _lists(ws, lang: str) -> dict[str, str]:
         "Languages": LANGUAGES,
         "Tones": tuple(TONES[lang].values()),
         "Templates": TEMPLATE_KINDS,
+        "ChecklistStatus": STATUSES[lang],
     }
     ranges = {}
     for j, (name, values) in enumerate(sources.items(), start=1):
@@ -105,6 +125,8 @@ _DROPDOWNS = {
     ("tblCustomers", "customer_type"): "CustomerTypes",
     ("tblCustomers", "language"): "Languages",
     ("tblContacts", "contact_type"): "ContactTypes",
+    ("tblChecklist", "status"): "ChecklistStatus",
+    ("tblChecklistShort", "status"): "ChecklistStatus",
 }
 
 
@@ -285,6 +307,80 @@ def _rate_rows() -> list[dict]:
     return [by_start[k] for k in sorted(by_start)]
 
 
+def _checklist_rows(lang: str) -> tuple[list[dict], list[dict]]:
+    first = STATUSES[lang][0]
+    steps = [{"step": f"{s.number}. {s.title(lang)}", "item_id": i.id, "item": i.text(lang),
+              "status": first} for s in STEPS for i in s.items]
+    short = [{"step": "", "item_id": i.id, "item": i.text(lang), "status": first}
+             for i in SHORT_LIST]
+    return steps, short
+
+
+def _review_sheets(wb, lang: str, lists: dict[str, str]) -> None:
+    """Review (second sheet, with its two charts), History, the checklists and Journey."""
+    review = wb.create_sheet(REVIEW_SHEET[lang], index=1)
+    review["A1"] = "Review – Forderungen und Service" if lang == "de" else \
+        "Review – receivables and service"
+    review["A1"].font = Font(bold=True, size=16)
+    review["A2"] = ("Wird von 'arbook review' geschrieben; Diagramme und Formate dürfen Sie "
+                    "anpassen." if lang == "de" else
+                    "Written by 'arbook review'; restyle the charts and formats as you like.")
+    review.column_dimensions["A"].width = 38
+    for letter in "BCDEFGH":
+        review.column_dimensions[letter].width = 18
+    review.column_dimensions["C"].width = 60
+    history = _table_sheet(wb, HISTORY, lang, [], lists)
+    steps, short = _checklist_rows(lang)
+    for spec, rows in ((CHECKLIST, steps), (CHECKLIST_SHORT, short)):
+        _overdue_items_red(_table_sheet(wb, spec, lang, rows, lists), spec, lang, len(rows))
+    journey = _table_sheet(wb, JOURNEY, lang, [], lists)
+    journey.column_dimensions["A"].width = 14
+    for letter, width in zip("BCDEFG", (12, 26, 16, 14, 10, 50), strict=True):
+        journey.column_dimensions[letter].width = width
+    _review_charts(review, history, lang)
+
+
+def _overdue_items_red(ws, spec, lang: str, n: int) -> None:
+    """A checklist row turns red while its due date has passed and it is not done or n.a."""
+    keys = spec.keys()
+    due = get_column_letter(keys.index("due") + 1)
+    status = get_column_letter(keys.index("status") + 1)
+    done, na = STATUSES[lang][2], STATUSES[lang][3]
+    last = get_column_letter(len(keys))
+    ws.conditional_formatting.add(
+        f"A2:{last}{max(n + 1, 200)}",
+        FormulaRule(formula=[f'AND(${due}2<>"",${due}2<TODAY(),${status}2<>"{done}",'
+                             f'${status}2<>"{na}")'],
+                    fill=PatternFill("solid", bgColor="F8CBAD")))
+
+
+def _review_charts(review, history, lang: str) -> None:
+    """Real Excel charts on cells arbook fills, so users can restyle them."""
+    col = REVIEW_CHART_COL
+    ageing = BarChart()
+    ageing.title = "Offene Posten nach Altersklasse" if lang == "de" else "Open items by bucket"
+    ageing.add_data(Reference(review, min_col=col + 1, min_row=REVIEW_BLOCK_TOP,
+                              max_row=REVIEW_BLOCK_TOP + REVIEW_CHART_ROWS - 1),
+                    titles_from_data=True)
+    ageing.set_categories(Reference(review, min_col=col, min_row=REVIEW_BLOCK_TOP + 1,
+                                    max_row=REVIEW_BLOCK_TOP + REVIEW_CHART_ROWS - 1))
+    ageing.legend = None
+    ageing.width, ageing.height = 16, 7.5
+    review.add_chart(ageing, f"{get_column_letter(col)}{REVIEW_BLOCK_TOP + REVIEW_CHART_ROWS + 1}")
+    keys = HISTORY.keys()
+    last = HISTORY_CHART_ROWS + 1
+    trend = LineChart()
+    trend.title = "DSO und Überfällig-Quote" if lang == "de" else "DSO and overdue share"
+    for key in ("dso", "overdue_share"):
+        j = keys.index(key) + 1
+        trend.add_data(Reference(history, min_col=j, min_row=1, max_row=last),
+                       titles_from_data=True)
+    trend.set_categories(Reference(history, min_col=keys.index("date") + 1, min_row=2,
+                                   max_row=last))
+    trend.width, trend.height = 16, 7.5
+    review.add_chart(trend, f"{get_column_letter(col)}{REVIEW_BLOCK_TOP + REVIEW_CHART_ROWS + 17}")
+
+
 def build_workbook(path: Path, lang: str, sample=None) -> None:
     """Write a new front-end workbook to ``path`` (which must not exist)."""
     wb = Workbook()
@@ -322,6 +418,7 @@ def build_workbook(path: Path, lang: str, sample=None) -> None:
     _table(settings_ws, IMPORT_MAP, lang, [], lists, IMPORT_MAP_FIRST_COLUMN)
     _table_sheet(wb, BANK_QUEUE, lang, [], lists)
     _table_sheet(wb, PROBLEMS, lang, [], lists)
+    _review_sheets(wb, lang, lists)
     wb.move_sheet(lists_ws, offset=len(wb.sheetnames))
     lists_ws.sheet_state = "hidden"
     wb.defined_names["arbook_as_of"] = DefinedName(

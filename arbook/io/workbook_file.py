@@ -287,7 +287,9 @@ class WorkbookFile:
         xml = self.package.read(info.sheet_part)
         first_col, header_row, last_col, _ = info.bounds
         lines = lines or [[None] * (last_col - first_col + 1)]
-        index = scan_sheet(xml, set(range(first_col, last_col + 1)), [], header_row, header_row)
+        # collect the first data row's cells: their styles (date, money formats) carry over
+        index = scan_sheet(xml, set(range(first_col, last_col + 1)), [], info.first_data_row,
+                           info.first_data_row)
         lookup = index.row_lookup()
         styles = column_styles(xml)
         if info.first_data_row in lookup:
@@ -300,7 +302,7 @@ class WorkbookFile:
             cells = []
             for j, value in enumerate(line):
                 col = first_col + j
-                text, numeric = _cell_text(value, self.book.date1904)
+                text, numeric = cell_text(value, self.book.date1904)
                 cells.append(single_cell(col, r, text, numeric, styles.get(col, -1)))
             body.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
         header_idx = lookup.get(header_row)
@@ -353,7 +355,7 @@ class WorkbookFile:
             line: list[tuple[str | None, bool]] = [(None, False)] * width
             for key, value in row.items():
                 if key in positions:
-                    line[positions[key]] = _cell_text(value, self.book.date1904)
+                    line[positions[key]] = cell_text(value, self.book.date1904)
             block.append(line)
         sheet_styles = column_styles(xml)
         styles = [_usual_style(index, c, sheet_styles) for c in range(first_col, last_col + 1)]
@@ -423,7 +425,7 @@ class WorkbookFile:
         replace_atomically(self.path, self.package.write_to)
 
 
-def _cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
+def cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
     """A value as cell text and whether it is a number (dates become serials)."""
     if value is None or value == "":
         return None, False

@@ -61,6 +61,7 @@ from arbook.mail.message import check_header_value
 
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 KINDS = ("reminder", "dunning1", "dunning2", "final", "statement", "thanks")
+REPORT_KINDS = ("review",)  # internal reports (to management), not letters to customers
 PARTS = ("subject", "txt", "html")
 
 
@@ -121,8 +122,9 @@ class TemplateSet:
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
         """Subject, text and HTML of one letter; any template error raises TemplateProblem."""
-        if kind not in KINDS:
-            raise ArbookError(f"unknown letter kind '{kind}'; use one of {', '.join(KINDS)}")
+        if kind not in KINDS + REPORT_KINDS:
+            raise ArbookError(f"unknown letter kind '{kind}'; use one of "
+                              f"{', '.join(KINDS + REPORT_KINDS)}")
         customer = _customer_label(context)
         subject = self._render(f"{kind}.subject.j2", context).strip()
         check_header_value("subject", subject, customer)
