@@ -309,6 +309,18 @@ class XlwingsWorkbook:
             text = text[: MAX_MESSAGE - 3] + "..."
         self.book.app.alert(text, title=title)
 
+    def ask_open_files(self, file_filter: str, title: str, multiple: bool) -> list[Path]:
+        """Excel's own open-file dialog (``Application.GetOpenFilename``); [] when cancelled.
+
+        Windows only: on the Mac xlwings reaches Excel through AppleScript, which has no such
+        dialog, so the caller says to use the command line there.
+        """
+        answer = self.book.app.api.GetOpenFilename(file_filter, 1, title, "", multiple)
+        if answer is False or answer == "False":  # Cancel
+            return []
+        names = answer if isinstance(answer, tuple | list) else [answer]
+        return [Path(str(name)) for name in names]
+
     def confirm(self, text: str, title: str = "arbook") -> bool:
         """Ask before something that cannot be undone (sending mail)."""
         return self.book.app.alert(text, title=title, buttons="ok_cancel") == "ok"
