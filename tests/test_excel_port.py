@@ -266,16 +266,23 @@ def test_appending_is_refused_when_something_stands_below_the_table(port):
 
 def test_keep_unkeyed_writes_only_the_rows_given(port):
     book = port.session()
-    book.read_table(INVOICES, write_keys=("amount", "currency"), keys=("invoice_no",))
+    book.read_table(INVOICES, write_keys=("amount", "currency", "due_date"),
+                    keys=("invoice_no",))
+    due = (date(2027, 1, 31) - date(1899, 12, 30)).days
     written = book.write_computed(
         INVOICES, np.array(["0043", "9999"], dtype=object),
         {"amount": ColumnValues.scaled(np.array([77700, 100]), 2),
-         "currency": ColumnValues.texts(np.array(["USD", "EUR"], dtype=object))},
+         "currency": ColumnValues.texts(np.array(["USD", "EUR"], dtype=object)),
+         "due_date": ColumnValues.scaled(np.array([due, 0]), 0)},
         {}, keep_unkeyed=True)
     assert written == 1
     port.end(book)
     assert _column(port.session(), "amount") == {"0042": "1190", "0043": "777", "0044": "80.5"}
     assert _column(port.session(), "currency") == {"0042": "EUR", "0043": "USD", "0044": "CHF"}
+    dues = port.session().read_table(INVOICES, keys=("invoice_no", "due_date"))
+    assert dues.columns["due_date"].numbers[1] == due  # a date, where the invoice is
+    kept = (date(2026, 12, 20) - date(1899, 12, 30)).days
+    assert dues.columns["due_date"].numbers[2] == kept  # 0044's date as it was
 
 
 def test_a_replaced_table_is_read_with_its_new_range_in_the_same_session(port):
