@@ -291,7 +291,9 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
     """``import_bank`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port and ends with ``save``; only then does the journal
-    record the entries (see the module docstring). ``progress`` defaults to the port's own.
+    record the entries (see the module docstring), so a port's ``save`` must really save (the
+    ribbon sets ``save_book`` on its ``XlwingsWorkbook``). ``progress`` defaults to the
+    port's own.
     """
     as_of = as_of or date.today()
     step = progress or book.progress

@@ -8,7 +8,8 @@ Uses only: ``book.name``, ``book.fullname``, ``book.save()``, ``book.sheets`` (`
 for exactly these objects.
 
 Rows are matched by the table's key (invoice number) as Excel shows them now, so sorting and
-filtering by the user do not matter; whole columns are written in one call each.
+filtering by the user do not matter; whole columns are written in one call each (an import's
+updates, which leave other rows alone, in one call per run of adjacent rows).
 """
 
 from __future__ import annotations
