@@ -11,7 +11,9 @@ bank reference, date, amount). A payment row carries that key in its *Source* ce
 workbook is saved before the journal records the entry as applied, so whichever of the two a
 crash interrupts, the next run finds the key and applies nothing again.
 
-Both end with a refresh, so open amounts and statuses are current.
+Both end with a refresh on the same workbook port, so open amounts and statuses are current
+in the closed file (CLI) and in the book open in Excel (ribbon) alike. ``import_invoices_book``
+and ``import_bank_book`` do the work on any port; the path-level functions open the file.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from arbook.io.bank import read_statements
 from arbook.io.erp_import import read_export
 from arbook.io.import_log import APPLIED, IGNORED, QUEUED, ImportLog, file_hash
 from arbook.io.journal import Journal, journal_path
+from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
 
@@ -82,11 +85,11 @@ class InvoiceImportResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _profile(book: WorkbookFile, name: str | None) -> ImportProfile | None:
+def _profile(book: WorkbookPort, name: str | None) -> ImportProfile | None:
     if name is None:
         return None
-    if not book.book.has_table(IMPORT_MAP.name):
-        raise ArbookError(f"{book.path.name} has no import mapping table ({IMPORT_MAP.name} on "
+    if not book.has_table(IMPORT_MAP.name):
+        raise ArbookError(f"{book.name} has no import mapping table ({IMPORT_MAP.name} on "
                           "the Settings sheet); create the workbook with a current arbook.")
     raw = book.read_table(IMPORT_MAP)
     texts = [to_text(raw.columns[k]) if k in raw.columns else [None] * len(raw)
@@ -117,52 +120,63 @@ def import_invoices(path: Path, file: Path, profile: str | None = None, full: bo
                     as_of: date | None = None, progress: Progress | None = None
                     ) -> InvoiceImportResult:
     """Upsert an ERP open-item export (CSV, XLSX, XLS) into the ledger, then refresh."""
-    path, file = _checked(path), Path(file)
-    step = progress or (lambda _msg: None)
-    sha = file_hash(file) if file.is_file() else ""
+    path = _checked(path)
     with WorkbookFile(path) as book:
-        step(f"reading {file.name}")
-        settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
-        try:
-            ledger = read_export(file, _profile(book, profile))
-        except ArbookError as exc:
-            if file.name in str(exc):
-                raise
-            raise ArbookError(f"{file.name}: {exc} Nothing was imported.") from exc
-        result = InvoiceImportResult(path, file, len(ledger.frame),
-                                     problems=[p for p in ledger.problems
-                                               if p.severity != Severity.INFO])
-        _refuse_unreadable(ledger, file)
-        with Journal.for_book(path) as journal:
-            seen = ImportLog(journal).file_seen(sha, "invoices")
-        if seen:
-            result.already_imported = seen[1]
-        step("updating the ledger")
-        current = book.read_table(INVOICES, keys=("invoice_no", "amount"))
-        known = {n for n in to_text(current.columns["invoice_no"]) if n}
-        frame = ledger.frame
-        is_new = ~frame["invoice_no"].isin(known).to_numpy()
-        columns = [k for k in UPDATABLE if UPDATABLE[k] in frame.columns]
-        updates = frame[~is_new]
-        if len(updates):
-            book.read_table(INVOICES, write_keys=tuple(columns), keys=("invoice_no",))
-            result.updated = book.write_computed(
-                INVOICES, updates["invoice_no"].to_numpy(dtype=object),
-                {k: _column_values(updates, k) for k in columns}, {}, keep_unkeyed=True)
-        new_rows = [_ledger_row(rec, columns) for rec in frame[is_new].to_dict("records")]
-        if new_rows:
-            book.append_rows(INVOICES, new_rows)
-        result.added = len(new_rows)
-        if full:
-            result.settled = _settle_missing(book, current, set(frame["invoice_no"]))
-        result.customers_added = _add_customers(book, ledger, settings.language, result)
-        step("saving")
-        book.save()
+        return import_invoices_book(book, path, file, profile, full, as_of,
+                                    progress or (lambda _msg: None))
+
+
+def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: str | None = None,
+                         full: bool = False, as_of: date | None = None,
+                         progress: Progress | None = None) -> InvoiceImportResult:
+    """``import_invoices`` on any workbook port; ``path`` places the journal.
+
+    The refresh runs on the same port, so the book open in Excel shows current values too;
+    it ends with ``save``. ``progress`` defaults to the port's own (Excel's status bar).
+    """
+    file = Path(file)
+    step = progress or book.progress
+    sha = file_hash(file) if file.is_file() else ""
+    step(f"reading {file.name}")
+    settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
+    try:
+        ledger = read_export(file, _profile(book, profile))
+    except ArbookError as exc:
+        if file.name in str(exc):
+            raise
+        raise ArbookError(f"{file.name}: {exc} Nothing was imported.") from exc
+    result = InvoiceImportResult(path, file, len(ledger.frame),
+                                 problems=[p for p in ledger.problems
+                                           if p.severity != Severity.INFO])
+    _refuse_unreadable(ledger, file)
     with Journal.for_book(path) as journal:
+        seen = ImportLog(journal).file_seen(sha, "invoices")
+    if seen:
+        result.already_imported = seen[1]
+    step("updating the ledger")
+    current = book.read_table(INVOICES, keys=("invoice_no", "amount"))
+    known = {n for n in to_text(current.columns["invoice_no"]) if n}
+    frame = ledger.frame
+    is_new = ~frame["invoice_no"].isin(known).to_numpy()
+    columns = [k for k in UPDATABLE if UPDATABLE[k] in frame.columns]
+    updates = frame[~is_new]
+    if len(updates):
+        book.read_table(INVOICES, write_keys=tuple(columns), keys=("invoice_no",))
+        result.updated = book.write_computed(
+            INVOICES, updates["invoice_no"].to_numpy(dtype=object),
+            {k: _column_values(updates, k) for k in columns}, {}, keep_unkeyed=True)
+    new_rows = [_ledger_row(rec, columns) for rec in frame[is_new].to_dict("records")]
+    if new_rows:
+        book.append_rows(INVOICES, new_rows)
+    result.added = len(new_rows)
+    if full:
+        result.settled = _settle_missing(book, current, set(frame["invoice_no"]))
+    result.customers_added = _add_customers(book, ledger, settings.language, result)
+    jobs.refresh_book(book, path, as_of, progress=step, extra_problems=result.problems)
+    with Journal.for_book(path) as journal:  # after the save: a crash re-imports, harmlessly
         ImportLog(journal).record_file(sha, "invoices", file.name,
                                        f"{result.added} added, {result.updated} updated, "
                                        f"{result.settled} settled")
-    jobs.refresh(path, as_of, progress=progress, extra_problems=result.problems)
     return result
 
 
@@ -192,7 +206,7 @@ def _ledger_row(rec: dict, columns: list[str]) -> dict:
     return row
 
 
-def _settle_missing(book: WorkbookFile, current, exported: set[str]) -> int:
+def _settle_missing(book: WorkbookPort, current, exported: set[str]) -> int:
     """--full: invoices the export no longer lists are paid (paid = amount), never deleted."""
     numbers = to_text(current.columns["invoice_no"])
     amounts = current.columns["amount"].numbers
@@ -206,7 +220,7 @@ def _settle_missing(book: WorkbookFile, current, exported: set[str]) -> int:
                                {"paid": ColumnValues.scaled(cents, 2)}, {}, keep_unkeyed=True)
 
 
-def _add_customers(book: WorkbookFile, ledger: ImportedLedger, lang: str,
+def _add_customers(book: WorkbookPort, ledger: ImportedLedger, lang: str,
                    result: InvoiceImportResult) -> int:
     """Customers the export names that the Customers sheet does not have yet."""
     frame, problems = customer_rows(ledger)
@@ -267,72 +281,57 @@ def import_bank(path: Path, files: Sequence[Path], as_of: date | None = None,
                 progress: Progress | None = None) -> BankImportResult:
     """Read statements, match their entries, write payments and the queue, then refresh."""
     path = _checked(path)
+    with WorkbookFile(path) as book:
+        return import_bank_book(book, path, files, as_of, progress or (lambda _msg: None))
+
+
+def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
+                     as_of: date | None = None, progress: Progress | None = None
+                     ) -> BankImportResult:
+    """``import_bank`` on any workbook port; ``path`` places the journal.
+
+    The refresh runs on the same port and ends with ``save``; only then does the journal
+    record the entries (see the module docstring), so a port's ``save`` must really save (the
+    ribbon sets ``save_book`` on its ``XlwingsWorkbook``). ``progress`` defaults to the
+    port's own.
+    """
     as_of = as_of or date.today()
-    step = progress or (lambda _msg: None)
+    step = progress or book.progress
     result = BankImportResult(path, [])
     with Journal(journal_path(path)) as journal:
         log = ImportLog(journal)
-        fresh: dict[str, BankEntry] = {}
-        hashes = []
-        for file in map(Path, files):
-            step(f"reading {file.name}")
-            summary = FileSummary(file.name)
-            result.files.append(summary)
-            sha = file_hash(file) if file.is_file() else ""
-            seen = log.file_seen(sha, "bank") if sha else None
-            if seen:
-                summary.imported_before = seen[1]
-                continue
-            statements, problems = read_statements(file)
-            result.problems += problems
-            summary.statements = len(statements)
-            for statement in statements:
-                for entry in statement.entries:
-                    summary.entries += 1
-                    key = entry_key(statement, entry)
-                    record = log.entry(key)
-                    if (record is not None and record.state != QUEUED) or key in fresh:
-                        summary.already += 1
-                        continue
-                    summary.new += 1
-                    # statement_id carries the key's account, so matching's key is ours
-                    fresh[key] = replace(entry, statement_id=statement.account_iban
-                                         or statement.id)
-            hashes.append((sha, file.name, summary))
-        for record in log.queued():
-            fresh.setdefault(record.key, record.entry)
+        fresh, hashes = _fresh_entries(log, files, result, step)
         if not fresh:  # nothing new and nothing waiting: the workbook stays as it is
             for sha, name, summary in hashes:
                 if sha and summary.statements:
                     log.record_file(sha, "bank", name, "no new entries")
             return result
-        with WorkbookFile(path) as book:
-            step("matching payments")
-            done = _payments_sources(book)
-            for key in [k for k in fresh if k in done]:  # applied, but the journal missed it
-                log.record_entry(key, fresh.pop(key), APPLIED, "", [], "found on Payments")
-                result.reconciled += 1
-            settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
-            lang = settings.language
-            items, customers = _open_items(book, settings, as_of)
-            assignments, typed = _assignments(book)
-            matched = match_payments(fresh.values(), items, customers, as_of, assignments,
-                                     home_currency=settings.home_currency)
-            result.matches = matched.matches
-            entries = {_match_key(e): e for e in fresh.values()}
-            payment_rows = [row for m in result.applied()
-                            for row in _payment_rows(m, entries[m.key])]
-            if payment_rows:
-                book.append_rows(PAYMENTS, payment_rows)
-            if book.book.has_table(BANK_QUEUE.name):
-                book.write_rows(BANK_QUEUE, _queue_lines(result.queued(), entries, typed, lang))
-            elif result.queued():
-                result.problems.append(Problem(
-                    f"{len(result.queued())} bank entries need assigning, but the workbook has "
-                    f"no queue sheet ({BANK_QUEUE.name}); they stay in the journal.",
-                    severity=Severity.WARNING))
-            step("saving")
-            book.save()
+        step("matching payments")
+        done = _payments_sources(book)
+        for key in [k for k in fresh if k in done]:  # applied, but the journal missed it
+            log.record_entry(key, fresh.pop(key), APPLIED, "", [], "found on Payments")
+            result.reconciled += 1
+        settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
+        lang = settings.language
+        items, customers = _open_items(book, settings, as_of)
+        assignments, typed = _assignments(book)
+        matched = match_payments(fresh.values(), items, customers, as_of, assignments,
+                                 home_currency=settings.home_currency)
+        result.matches = matched.matches
+        entries = {_match_key(e): e for e in fresh.values()}
+        payment_rows = [row for m in result.applied()
+                        for row in _payment_rows(m, entries[m.key])]
+        if payment_rows:
+            book.append_rows(PAYMENTS, payment_rows)
+        if book.has_table(BANK_QUEUE.name):
+            book.write_rows(BANK_QUEUE, _queue_lines(result.queued(), entries, typed, lang))
+        elif result.queued():
+            result.problems.append(Problem(
+                f"{len(result.queued())} bank entries need assigning, but the workbook has "
+                f"no queue sheet ({BANK_QUEUE.name}); they stay in the journal.",
+                severity=Severity.WARNING))
+        problems = [p if p.file else replace(p, file=book.name) for p in result.problems]
+        jobs.refresh_book(book, path, as_of, progress=step, extra_problems=problems)
         for m in result.matches:  # after the save: see the module docstring
             state = IGNORED if m.rule == "ignored" else (QUEUED if m.queued else APPLIED)
             log.record_entry(m.key, entries[m.key], state, m.customer_id or "",
@@ -340,9 +339,43 @@ def import_bank(path: Path, files: Sequence[Path], as_of: date | None = None,
         for sha, name, summary in hashes:
             if sha:
                 log.record_file(sha, "bank", name, f"{summary.new} new entries")
-    problems = [p if p.file else replace(p, file=path.name) for p in result.problems]
-    jobs.refresh(path, as_of, progress=progress, extra_problems=problems)
     return result
+
+
+def _fresh_entries(log: ImportLog, files: Sequence[Path], result: BankImportResult,
+                   step: Progress) -> tuple[dict[str, BankEntry], list[tuple]]:
+    """Entries not applied or ignored before, by key (queued ones included), and the files
+    read with their hash, for the journal."""
+    fresh: dict[str, BankEntry] = {}
+    hashes = []
+    for file in map(Path, files):
+        step(f"reading {file.name}")
+        summary = FileSummary(file.name)
+        result.files.append(summary)
+        sha = file_hash(file) if file.is_file() else ""
+        seen = log.file_seen(sha, "bank") if sha else None
+        if seen:
+            summary.imported_before = seen[1]
+            continue
+        statements, problems = read_statements(file)
+        result.problems += problems
+        summary.statements = len(statements)
+        for statement in statements:
+            for entry in statement.entries:
+                summary.entries += 1
+                key = entry_key(statement, entry)
+                record = log.entry(key)
+                if (record is not None and record.state != QUEUED) or key in fresh:
+                    summary.already += 1
+                    continue
+                summary.new += 1
+                # statement_id carries the key's account, so matching's key is ours
+                fresh[key] = replace(entry, statement_id=statement.account_iban
+                                     or statement.id)
+        hashes.append((sha, file.name, summary))
+    for record in log.queued():
+        fresh.setdefault(record.key, record.entry)
+    return fresh, hashes
 
 
 def _match_key(entry: BankEntry) -> str:
@@ -351,7 +384,7 @@ def _match_key(entry: BankEntry) -> str:
                      str(entry.amount_cents)))
 
 
-def _payments_sources(book: WorkbookFile) -> set[str]:
+def _payments_sources(book: WorkbookPort) -> set[str]:
     """Entry keys already on the Payments sheet (its Source cells)."""
     raw = book.read_table(PAYMENTS, keys=("source",))
     if "source" not in raw.columns:
@@ -360,7 +393,7 @@ def _payments_sources(book: WorkbookFile) -> set[str]:
             if s and s.startswith(SOURCE_PREFIX)}
 
 
-def _open_items(book: WorkbookFile, settings, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _open_items(book: WorkbookPort, settings, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     customers, _ = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
     payments, _ = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
     raw = book.read_table(INVOICES, keys=AGEING_INPUTS)
@@ -377,9 +410,9 @@ def _open_items(book: WorkbookFile, settings, as_of: date) -> tuple[pd.DataFrame
     return items, customers
 
 
-def _assignments(book: WorkbookFile) -> tuple[dict[str, Assignment], dict[str, tuple]]:
+def _assignments(book: WorkbookPort) -> tuple[dict[str, Assignment], dict[str, tuple]]:
     """The user's decisions on the queue sheet, by entry key (and the cells as typed)."""
-    if not book.book.has_table(BANK_QUEUE.name):
+    if not book.has_table(BANK_QUEUE.name):
         return {}, {}
     raw = book.read_table(BANK_QUEUE, keys=("key", "assign_invoices", "assign_customer",
                                             "ignore"))

@@ -9,6 +9,7 @@ them.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from openpyxl import load_workbook
 from arbook import jobs
 from arbook import remind as remind_job
 from arbook.core.cells import ColumnValues, to_text
-from arbook.core.problems import Problem
+from arbook.core.problems import ArbookError, Problem
 from arbook.core.schema import INVOICES, PROBLEMS, REMINDERS, SETTINGS
 from arbook.excel import entry
 from arbook.excel.xlwings_port import XlwingsWorkbook
@@ -220,3 +221,72 @@ def test_a_totals_row_is_not_read_as_an_invoice(tmp_path):
     sheet.cells[(table.bounds[3], table.bounds[0])] = "Summe"
     raw = XlwingsWorkbook(standin).read_table(INVOICES)
     assert to_text(raw.columns["invoice_no"]).tolist() == ["0042", "0043", "0044"]
+
+
+# -- what the imports need: appending rows, writing only the rows an export has -------------
+
+NEW_ROWS = [
+    {"invoice_no": "0045", "customer_id": "K2", "invoice_date": date(2026, 11, 25),
+     "currency": "EUR", "amount": Decimal("2500.50")},
+    {"invoice_no": "RE-9", "customer_id": '=HYPERLINK("http://evil.example")', "amount": 7},
+]
+
+
+def test_appended_rows_are_read_back_in_the_same_session_and_after_saving(port):
+    book = port.session()
+    first = book.append_rows(INVOICES, NEW_ROWS)
+    assert first == 5  # after the three invoices in rows 2-4
+    # the same session sees the grown table (the file port must not keep the old range)
+    assert to_text(book.read_table(INVOICES).columns["invoice_no"]).tolist() == \
+        ["0042", "0043", "0044", "0045", "RE-9"]
+    port.end(book)
+    raw = port.session().read_table(INVOICES)
+    assert raw.rows.tolist() == [2, 3, 4, 5, 6]
+    customers = to_text(raw.columns["customer_id"]).tolist()
+    assert customers[3:] == ["K2", NEW_ROWS[1]["customer_id"]]  # the formula stayed text
+    assert raw.columns["amount"].numbers.tolist()[3:] == [2500.5, 7.0]
+    serial = (date(2026, 11, 25) - date(1899, 12, 30)).days
+    assert raw.columns["invoice_date"].numbers[3] == serial
+    if isinstance(port, StandInPort):
+        assert port.standin.formulas() == []
+
+
+def test_appending_is_refused_when_something_stands_below_the_table(port):
+    wb = load_workbook(port.path)
+    wb["Rechnungen"].cell(row=5, column=1, value="Notiz unter der Tabelle")
+    wb.save(port.path)
+    if isinstance(port, StandInPort):
+        port.standin = StandInBook.from_xlsx(port.path)
+    book = port.session()
+    with pytest.raises(ArbookError, match="row 5 below table"):
+        book.append_rows(INVOICES, NEW_ROWS[:1])
+    port.end(book)
+    assert len(port.session().read_table(INVOICES).rows) == 3
+
+
+def test_keep_unkeyed_writes_only_the_rows_given(port):
+    book = port.session()
+    book.read_table(INVOICES, write_keys=("amount", "currency", "due_date"),
+                    keys=("invoice_no",))
+    due = (date(2027, 1, 31) - date(1899, 12, 30)).days
+    written = book.write_computed(
+        INVOICES, np.array(["0043", "9999"], dtype=object),
+        {"amount": ColumnValues.scaled(np.array([77700, 100]), 2),
+         "currency": ColumnValues.texts(np.array(["USD", "EUR"], dtype=object)),
+         "due_date": ColumnValues.scaled(np.array([due, 0]), 0)},
+        {}, keep_unkeyed=True)
+    assert written == 1
+    port.end(book)
+    assert _column(port.session(), "amount") == {"0042": "1190", "0043": "777", "0044": "80.5"}
+    assert _column(port.session(), "currency") == {"0042": "EUR", "0043": "USD", "0044": "CHF"}
+    dues = port.session().read_table(INVOICES, keys=("invoice_no", "due_date"))
+    assert dues.columns["due_date"].numbers[1] == due  # a date, where the invoice is
+    kept = (date(2026, 12, 20) - date(1899, 12, 30)).days
+    assert dues.columns["due_date"].numbers[2] == kept  # 0044's date as it was
+
+
+def test_a_replaced_table_is_read_with_its_new_range_in_the_same_session(port):
+    book = port.session()
+    book.write_problems([Problem(f"m{i}", sheet="S", row=i) for i in range(4)], "de")
+    assert to_text(book.read_table(PROBLEMS).columns["message"]).tolist() == \
+        ["m0", "m1", "m2", "m3"]

@@ -1,7 +1,8 @@
 """An in-memory stand-in for the few xlwings objects arbook's Excel port uses.
 
 Not xlwings and not Excel: a grid of cells per sheet, tables as rectangles, an app that records
-status bar texts and message boxes. It copies the Excel behaviour the port must respect: text
+status bar texts and message boxes, and (``StandInFileDialog``) Excel's open-file dialog
+answering what a test prepared. It copies the Excel behaviour the port must respect: text
 starting with '=' becomes a formula, a leading apostrophe marks text, number-like text becomes a
 number, and dates are read back as datetimes. Loaded from a real .xlsx with openpyxl.
 """
@@ -37,8 +38,22 @@ def _as_excel_stores(value: Any) -> Any:
     return value
 
 
+class StandInFileDialog:
+    """``app.api`` with only ``GetOpenFilename``: returns the prepared answer (False: the user
+    cancelled; a tuple with MultiSelect, as COM gives it) and records what it was asked."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.asked: list[tuple] = []
+
+    def GetOpenFilename(self, *args: Any) -> Any:  # noqa: N802 (Excel's name)
+        self.asked.append(args)
+        return self.answer
+
+
 class StandInApp:
     def __init__(self) -> None:
+        self.api: StandInFileDialog | None = None
         self.status_bar: str | bool = False
         self.status_log: list[str] = []
         self.screen_updating = True
@@ -119,6 +134,10 @@ class StandInBook:
     fullname: str
     sheets: list[StandInSheet]
     app: StandInApp = field(default_factory=StandInApp)
+    saves: int = 0  # times the book was saved (Ctrl+S, or ``book.save()``)
+
+    def save(self) -> None:
+        self.saves += 1
 
     @classmethod
     def from_xlsx(cls, path: Path) -> StandInBook:

@@ -19,6 +19,8 @@ Public Sub ArbGetLabel(control As IRibbonControl, ByRef label)
         Case "arbReview": label = IIf(de, "Review", "Review")
         Case "arbHelp": label = IIf(de, "Hilfe", "Help")
         Case "arbRefresh": label = IIf(de, "Aktualisieren", "Refresh")
+        Case "arbImportInvoices": label = IIf(de, "Rechnungen importieren", "Import invoices")
+        Case "arbImportBank": label = IIf(de, "Kontoauszug einlesen", "Import bank statement")
         Case "arbRemindPreview": label = IIf(de, "Vorschau", "Preview")
         Case "arbRemindDraft": label = IIf(de, "Entw" & ChrW(252) & "rfe", "Draft")
         Case "arbRemindSend": label = IIf(de, "Senden", "Send")
@@ -30,6 +32,14 @@ End Sub
 
 Public Sub ArbRefresh(control As IRibbonControl)
     RunPython "import arbook.excel.entry as e; e.refresh()"
+End Sub
+
+Public Sub ArbImportInvoices(control As IRibbonControl)
+    RunPython "import arbook.excel.entry as e; e.import_invoices()"
+End Sub
+
+Public Sub ArbImportBank(control As IRibbonControl)
+    RunPython "import arbook.excel.entry as e; e.import_bank()"
 End Sub
 
 Public Sub ArbRemindPreview(control As IRibbonControl)

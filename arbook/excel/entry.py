@@ -8,11 +8,15 @@ box; anything else is a bug and reaches xlwings' error window with its traceback
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from arbook import __version__, jobs
+from arbook import __version__, imports, jobs
 from arbook import remind as remind_job
 from arbook.core.problems import ArbookError, Problem, Severity
+from arbook.core.schema import BANK_QUEUE, SETTINGS
+from arbook.core.settings import settings_from_pairs
+from arbook.excel.addin import current_platform
 from arbook.excel.xlwings_port import XlwingsWorkbook
 
 SHOWN_PROBLEMS = 8
@@ -29,6 +33,39 @@ WORDS = {
            "confirm": "Send {n} reminder(s) by email now?", "cancelled": "Nothing was sent.",
            "save": "The workbook is changed but not saved."},
 }
+IMPORT_WORDS = {
+    "de": {"pick_invoices": "arbook: ERP-Export mit offenen Posten wählen",
+           "pick_bank": "arbook: Kontoauszüge wählen (mehrere möglich)",
+           "invoices": "{file}: {added} Rechnung(en) neu, {updated} aktualisiert, {settled} "
+           "ausgeglichen, {customers} Kunde(n) neu.",
+           "seen": "Diese Datei wurde schon am {when} importiert.",
+           "bank": "{applied} Zahlung(en) gebucht, {queued} auf Blatt {queue} zuzuordnen, "
+           "{ignored} ignoriert.",
+           "file": "- {name}: {new} neu, {already} schon eingelesen",
+           "file_seen": "- {name}: schon am {when} eingelesen",
+           "nothing": "Nichts Neues; die Mappe ist unverändert.",
+           "saved": "Die Mappe wurde gespeichert.",
+           "mac": "Auf dem Mac bietet xlwings Excels Dateiauswahl nicht an. Bitte im Terminal: "
+           "arbook import-invoices / arbook import-bank (Hilfe: --help)."},
+    "en": {"pick_invoices": "arbook: choose an ERP open-item export",
+           "pick_bank": "arbook: choose bank statements (several allowed)",
+           "invoices": "{file}: {added} invoice(s) added, {updated} updated, {settled} "
+           "settled, {customers} customer(s) added.",
+           "seen": "This file was imported before, on {when}.",
+           "bank": "{applied} payment(s) booked, {queued} to assign on sheet {queue}, "
+           "{ignored} ignored.",
+           "file": "- {name}: {new} new, {already} read before",
+           "file_seen": "- {name}: read before, on {when}",
+           "nothing": "Nothing new; the workbook is unchanged.",
+           "saved": "The workbook was saved.",
+           "mac": "On the Mac xlwings does not offer Excel's file dialog. Please use the "
+           "terminal: arbook import-invoices / arbook import-bank (see --help)."},
+}
+# Excel's FileFilter: "label,patterns" pairs, separated by commas.
+INVOICE_FILTER = ("ERP-Export (*.csv;*.txt;*.xlsx;*.xls;*.xlsm;*.ods),"
+                  "*.csv;*.txt;*.xlsx;*.xls;*.xlsm;*.ods")
+BANK_FILTER = ("camt / MT940 / CSV (*.xml;*.zip;*.sta;*.mt940;*.txt;*.csv),"
+               "*.xml;*.zip;*.sta;*.mt940;*.txt;*.csv,* (*.*),*.*")
 OUTCOMES = {"de": {"planned": "geplant", "drafted": "als Entwurf", "sent": "gesendet",
                    "already done": "heute schon erledigt", "failed": "fehlgeschlagen",
                    "not built": "ohne E-Mail-Adresse"},
@@ -74,6 +111,75 @@ def refresh(book: XlwingsWorkbook | None = None) -> jobs.RefreshResult | None:
                                                words["save"]])))
         return result
     return _run(job, book)
+
+
+def _language(port: XlwingsWorkbook) -> str:
+    settings, _ = settings_from_pairs(port.read_pairs(SETTINGS, "setting", "value"))
+    return settings.language
+
+
+def _ask(port: XlwingsWorkbook, lang: str, file_filter: str, title: str,
+         multiple: bool) -> list[Path]:
+    """The files the user picks in Excel's dialog; Windows only (see ``ask_open_files``)."""
+    if current_platform() == "macos":
+        raise ArbookError(IMPORT_WORDS[lang]["mac"])
+    return port.ask_open_files(file_filter, IMPORT_WORDS[lang][title], multiple)
+
+
+def import_invoices(book: XlwingsWorkbook | None = None) -> imports.InvoiceImportResult | None:
+    """Ribbon "Rechnungen importieren / Import invoices": an ERP export into the open book."""
+    def job(port: XlwingsWorkbook) -> imports.InvoiceImportResult | None:
+        path, lang = port.path, _language(port)  # an unsaved book is refused before asking
+        files = _ask(port, lang, INVOICE_FILTER, "pick_invoices", multiple=False)
+        if not files:
+            return None
+        result = imports.import_invoices_book(port, path, files[0])
+        port.message(invoice_summary(result, lang))
+        return result
+    return _run(job, book)
+
+
+def invoice_summary(result: imports.InvoiceImportResult, lang: str) -> str:
+    words = IMPORT_WORDS[lang]
+    lines = [words["invoices"].format(file=result.file.name, added=result.added,
+                                      updated=result.updated, settled=result.settled,
+                                      customers=result.customers_added)]
+    if result.already_imported:
+        lines.append(words["seen"].format(when=result.already_imported))
+    return "\n\n".join(filter(None, ["\n".join(lines), problems_text(result.problems, lang),
+                                     WORDS[lang]["save"]]))
+
+
+def import_bank(book: XlwingsWorkbook | None = None) -> imports.BankImportResult | None:
+    """Ribbon "Kontoauszug einlesen / Import bank statement": statements into the open book.
+
+    The book is saved before the journal marks entries applied (``save_book``), as the CLI
+    saves the file first: a book closed without saving would otherwise lack payments that
+    the journal never applies again.
+    """
+    def job(port: XlwingsWorkbook) -> imports.BankImportResult | None:
+        path, lang = port.path, _language(port)
+        files = _ask(port, lang, BANK_FILTER, "pick_bank", multiple=True)
+        if not files:
+            return None
+        port.save_book = True
+        result = imports.import_bank_book(port, path, files)
+        port.message(bank_summary(result, lang))
+        return result
+    return _run(job, book)
+
+
+def bank_summary(result: imports.BankImportResult, lang: str) -> str:
+    words = IMPORT_WORDS[lang]
+    lines = [words["bank"].format(applied=len(result.applied()), queued=len(result.queued()),
+                                  ignored=len(result.ignored()), queue=BANK_QUEUE.sheet(lang))]
+    for f in result.files:
+        lines.append(words["file_seen"].format(name=f.name, when=f.imported_before)
+                     if f.imported_before else
+                     words["file"].format(name=f.name, new=f.new, already=f.already))
+    changed = bool(result.matches or result.reconciled)
+    lines.append(words["saved"] if changed else words["nothing"])
+    return "\n\n".join(filter(None, ["\n".join(lines), problems_text(result.problems, lang)]))
 
 
 def _remind(book: XlwingsWorkbook | None, dry_run: bool, send_mail: bool
@@ -130,9 +236,6 @@ def documentation(book: XlwingsWorkbook | None = None) -> None:
 
 def diagnostics(book: XlwingsWorkbook | None = None) -> None:
     """Ribbon "Diagnose / Diagnostics": the checks of 'arbook doctor' on this book."""
-    from pathlib import Path
-
-    from arbook.excel.addin import current_platform
     from arbook.excel.doctor import check_addin, check_book, check_python, report
 
     def job(port: XlwingsWorkbook) -> None:

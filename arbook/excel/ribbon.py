@@ -53,9 +53,9 @@ GROUPS = (
 BUTTONS = (
     Button("arbRefresh", "arbLedger", "Aktualisieren", "Refresh", "Refresh", "refresh"),
     Button("arbImportInvoices", "arbLedger", "Rechnungen importieren", "Import invoices",
-           "ImportExcel", "import_invoices", pending="issue 4"),
+           "ImportExcel", "import_invoices"),
     Button("arbImportBank", "arbLedger", "Kontoauszug einlesen", "Import bank statement",
-           "ImportTextFile", "import_bank", pending="issue 4"),
+           "ImportTextFile", "import_bank"),
     Button("arbRemindPreview", "arbReminders", "Vorschau", "Preview", "FilePrintPreview",
            "remind_preview"),
     Button("arbRemindDraft", "arbReminders", "Entwürfe", "Draft", "EnvelopesAndLabelsDialog",

@@ -1,18 +1,21 @@
 """The workbook port for the book open in Excel, through xlwings' open-source API.
 
-Uses only: ``book.name``, ``book.fullname``, ``book.sheets`` (``sheet.name``,
+Uses only: ``book.name``, ``book.fullname``, ``book.save()``, ``book.sheets`` (``sheet.name``,
 ``sheet.tables`` with ``table.name``, ``table.range``, ``table.show_totals``, ``table.resize``),
 ``sheet.range((row, col), (row, col))`` with ``.options(ndim=2).value`` and ``.value =``, and
-``book.app`` (``status_bar``, ``screen_updating``, ``alert``). The tests run the same contract
-against an in-memory stand-in for exactly these objects.
+``book.app`` (``status_bar``, ``screen_updating``, ``alert``; the ribbon's file dialog also
+``app.api.GetOpenFilename``). The tests run the same contract against an in-memory stand-in
+for exactly these objects.
 
 Rows are matched by the table's key (invoice number) as Excel shows them now, so sorting and
-filtering by the user do not matter; whole columns are written in one call each.
+filtering by the user do not matter; whole columns are written in one call each (an import's
+updates, which leave other rows alone, in one call per run of adjacent rows).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,13 +37,20 @@ from arbook.io.port import (
 )
 
 FORMULA_START = ("=", "+", "-", "@")
+# Text Excel would turn into a number, date or boolean when typed: "0042", "1-30", "(5)", "TRUE"
+TYPED_START = (*FORMULA_START, ".", ",", "(", "€", "$", "%")
+BOOLEANS = {"TRUE", "FALSE", "WAHR", "FALSCH"}
 MAX_MESSAGE = 1000  # Excel's message box shows about this much
 
 
 def cell_value(value: CellValue | float | bool) -> Any:
-    """A value as xlwings writes it; text that Excel would take for a formula stays text."""
+    """A value as xlwings writes it; text that Excel would take for a formula, a number, a
+    date or a boolean gets the apostrophe that keeps it text (invoice number 0042 stays 0042)."""
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_START) else value
+        head = value.lstrip()
+        typed = head.startswith(TYPED_START) or head[:1].isdigit() or \
+            head.upper() in BOOLEANS
+        return "'" + value if typed or value.startswith(FORMULA_START) else value
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -65,6 +75,25 @@ def python_values(values: ColumnValues) -> list[Any]:
     return [None if blank else v for v, blank in zip(out, values.blank.tolist(), strict=True)]
 
 
+def _excel_values(spec: TableSpec, key: str, values: list[Any]) -> list[Any]:
+    """Date columns' serials as dates, so Excel formats them as dates (and 1904 books work)."""
+    if spec.column(key).kind.value != "date":
+        return values
+    epoch = date(1899, 12, 30)
+    return [epoch + timedelta(days=v) if isinstance(v, int) else v for v in values]
+
+
+def _runs(positions: list[int]) -> list[tuple[int, int]]:
+    """Sorted positions as (first, last) runs of consecutive ones: one write per run."""
+    runs: list[tuple[int, int]] = []
+    for p in sorted(positions):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
+
+
 @dataclass
 class _Read:
     sheet: Any
@@ -80,8 +109,9 @@ class XlwingsWorkbook:
     """A book open in Excel. Use as a context manager: screen updating is paused meanwhile
     and the status bar given back at the end."""
 
-    def __init__(self, book: Any):
+    def __init__(self, book: Any, save_book: bool = False):
         self.book = book
+        self.save_book = save_book  # whether ``save`` saves the open book (see ``save``)
         self._read: dict[str, _Read] = {}
 
     @classmethod
@@ -168,21 +198,28 @@ class XlwingsWorkbook:
     # -- writing -------------------------------------------------------------------------
 
     def write_computed(self, spec: TableSpec, keys: np.ndarray,
-                       columns: dict[str, ColumnValues], unkeyed: dict[str, str | None]) -> int:
+                       columns: dict[str, ColumnValues], unkeyed: dict[str, str | None],
+                       keep_unkeyed: bool = False) -> int:
         read = self._read.pop(spec.name, None)
         if read is None:
             raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
         positions = positions_of(read.found, keys)
+        if keep_unkeyed:  # only the rows in ``keys`` are written, run by run
+            known = positions >= 0
+            data, positions = read.data[known], positions[known]
+            runs = _runs(data.tolist())
+        else:  # the whole column at once; stale and empty rows become blank
+            data, runs = read.data, [(0, read.height - 1)] if read.height else []
         for key, values in columns.items():
-            column: list[Any] = [None] * read.height  # stale and empty rows: blank
+            column: list[Any] = [None] * read.height
             taken = python_values(values.take(positions, unkeyed.get(key)))
-            for p, value in zip(read.data.tolist(), taken, strict=True):
+            for p, value in zip(data.tolist(), _excel_values(spec, key, taken), strict=True):
                 column[p] = value
             col = read.key_to_col[key]
-            if read.height:
-                read.sheet.range((read.top, col), (read.top + read.height - 1, col)).value = \
-                    [[v] for v in column]
-        return len(read.data)
+            for first, last in runs:
+                read.sheet.range((read.top + first, col), (read.top + last, col)).value = \
+                    [[v] for v in column[first:last + 1]]
+        return len(data)
 
     def write_rows(self, spec: TableSpec, lines: list[list[CellValue]]) -> None:
         sheet, table = self._table(spec.name)
@@ -197,6 +234,49 @@ class XlwingsWorkbook:
                 [[None] * width for _ in range(height - 1 - len(lines))]
         sheet.range((top + 1, left), (last, left + width - 1)).value = [
             [cell_value(v) for v in line] + [None] * (width - len(line)) for line in lines]
+
+    def append_rows(self, spec: TableSpec, rows: list[dict[str, CellValue]]) -> int:
+        """Add rows after the table's last filled row, growing the table (``table.resize``).
+
+        Only columns the rows have values for are written, so formulas Excel fills into new
+        table rows stay. Refused, with nothing written, when the table has a totals row or the
+        cells the new rows need below the table are not empty.
+        """
+        sheet, table = self._table(spec.name)
+        if table.show_totals:
+            raise ArbookError(
+                f"{self.name}, sheet {sheet.name}: table {table.name} has a totals row; switch "
+                "it off (Table Design > Total Row) so arbook can add rows.")
+        rng = table.range
+        values = rng.options(ndim=2).value
+        header_row, left = rng.row, rng.column
+        width = len(values[0])
+        filled = [i for i, line in enumerate(values[1:]) if any(v not in (None, "")
+                                                               for v in line)]
+        top = header_row + 1 + (filled[-1] + 1 if filled else 0)
+        if not rows:
+            return top
+        last = top + len(rows) - 1
+        old_last = header_row + len(values) - 1
+        if last > old_last:
+            below = sheet.range((old_last + 1, left), (last, left + width - 1))
+            taken = [(old_last + 1 + i, v) for i, line in enumerate(below.options(ndim=2).value)
+                     for v in line if v not in (None, "")]
+            if taken:
+                raise ArbookError(
+                    f"{self.name}, sheet {sheet.name}: row {taken[0][0]} below table "
+                    f"{table.name} is not empty; move it away so arbook can add rows to the "
+                    "table.")
+            table.resize(sheet.range((header_row, left), (last, left + width - 1)))
+        mapping = spec.header_to_key()
+        positions = {key: j for j, header in enumerate(values[0])
+                     if (key := mapping.get(str(header or "").strip().casefold()))}
+        for key, j in positions.items():
+            column = [row.get(key) for row in rows]
+            if any(v is not None for v in column):
+                sheet.range((top, left + j), (last, left + j)).value = \
+                    [[cell_value(v)] for v in column]
+        return top
 
     def write_problems(self, problems: list[Problem], lang: str) -> None:
         self.write_rows(PROBLEMS, problem_lines(problems, lang))
@@ -214,7 +294,11 @@ class XlwingsWorkbook:
         """Excel recalculates the open book by itself."""
 
     def save(self) -> None:
-        """The open book is left for the user to save (Ctrl+S), as after any edit."""
+        """The open book is left for the user to save (Ctrl+S), as after any edit; unless
+        ``save_book``: a bank import saves it before its journal marks entries applied, so
+        closing Excel without saving cannot lose payments the journal would never re-apply."""
+        if self.save_book:
+            self.book.save()
 
     # -- talking to the user ---------------------------------------------------------------
 
@@ -225,6 +309,18 @@ class XlwingsWorkbook:
         if len(text) > MAX_MESSAGE:
             text = text[: MAX_MESSAGE - 3] + "..."
         self.book.app.alert(text, title=title)
+
+    def ask_open_files(self, file_filter: str, title: str, multiple: bool) -> list[Path]:
+        """Excel's own open-file dialog (``Application.GetOpenFilename``); [] when cancelled.
+
+        Windows only: on the Mac xlwings reaches Excel through AppleScript, which has no such
+        dialog, so the caller says to use the command line there.
+        """
+        answer = self.book.app.api.GetOpenFilename(file_filter, 1, title, "", multiple)
+        if answer is False or answer == "False":  # Cancel
+            return []
+        names = answer if isinstance(answer, tuple | list) else [answer]
+        return [Path(str(name)) for name in names]
 
     def confirm(self, text: str, title: str = "arbook") -> bool:
         """Ask before something that cannot be undone (sending mail)."""

@@ -44,11 +44,20 @@ class WorkbookPort(Protocol):
         """A key/value table (Settings) as ``{key: (value text, row)}``."""
 
     def write_computed(self, spec: TableSpec, keys: np.ndarray,
-                       columns: dict[str, ColumnValues], unkeyed: dict[str, str | None]) -> int:
-        """Computed columns matched to rows by the table's key, wherever users moved them."""
+                       columns: dict[str, ColumnValues], unkeyed: dict[str, str | None],
+                       keep_unkeyed: bool = False) -> int:
+        """Computed columns matched to rows by the table's key, wherever users moved them.
+
+        Rows whose key is not in ``keys`` get ``unkeyed``, or with ``keep_unkeyed`` stay as
+        they are (an import updates only the rows it has). Returns the rows written.
+        """
 
     def write_rows(self, spec: TableSpec, lines: list[list[CellValue]]) -> None:
         """Replace all rows of a table arbook owns (Problems, Reminders)."""
+
+    def append_rows(self, spec: TableSpec, rows: list[dict[str, CellValue]]) -> int:
+        """Add rows (values by column key) after the table's last filled row and grow the
+        table; text that looks like a formula stays text. Returns the first new row."""
 
     def write_problems(self, problems: list[Problem], lang: str) -> None: ...
 

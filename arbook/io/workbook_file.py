@@ -373,6 +373,7 @@ class WorkbookFile:
         table_xml = re.sub(rb'(<autoFilter\b[^>]*?\sref=")[^"]*(")', rb"\g<1>"
                            + new_ref.encode() + rb"\g<2>", table_xml, count=1)
         self.package.replace(info.part, table_xml)
+        self.book.forget_tables()  # a later read in this session must see the new range
 
     def request_recalculation(self) -> None:
         """Make Excel recalculate formulas on open (they may depend on computed cells)."""

@@ -141,6 +141,10 @@ class Book:
                 )
         return out
 
+    def forget_tables(self) -> None:
+        """Drop the cached table list, so a table part replaced since is read afresh."""
+        self.__dict__.pop("tables", None)
+
     def has_table(self, name: str) -> bool:
         return name.casefold() in self.tables
 
@@ -168,4 +172,4 @@ class Book:
 
     @property
     def shared_strings(self) -> np.ndarray:
-        return self.shared_string_table.strings
+        return self.shared_string_table.texts

@@ -153,6 +153,13 @@ class SharedStrings:
     def changed(self) -> bool:
         return bool(self._added)
 
+    @property
+    def texts(self) -> np.ndarray:
+        """Every string by index, with those appended in this session (new cells use them)."""
+        if not self._added:
+            return self.strings
+        return np.concatenate([self.strings, np.array(self._added, dtype=object)])
+
     def to_xml(self) -> bytes:
         items = "".join(
             f'<si><t xml:space="preserve">{xml_text(t)}</t></si>' if t != t.strip()
