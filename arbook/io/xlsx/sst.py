@@ -112,20 +112,29 @@ class SharedStrings:
 
     @property
     def strings(self) -> np.ndarray:
-        """Every entry's text (decodes the whole table: for small tables and tests)."""
+        """Every stored entry's text (decodes the whole table: for small tables and tests)."""
         if self._strings is None:
-            self._strings = self.texts_at(np.arange(len(self)))
+            self._strings = self.texts_at(np.arange(len(self.entries.text_start)))
         return self._strings
 
     def __len__(self) -> int:
-        return len(self.entries.text_start)
+        """Entries in the table, with those appended in this session."""
+        return len(self.entries.text_start) + len(self._added)
 
     def texts_at(self, indices: np.ndarray) -> np.ndarray:
         """The texts of the entries at ``indices`` (all within the table), as an object array.
 
-        Each distinct entry is decoded once; repeated indices share one str object.
+        Each distinct entry is decoded once; repeated indices share one str object. Entries
+        appended in this session are found too (a table just written is read back).
         """
         indices = np.asarray(indices, dtype=np.int64)
+        base = len(self.entries.text_start)
+        if self._added and (indices >= base).any():
+            out = np.empty(len(indices), dtype=object)
+            old = indices < base
+            out[old] = self.texts_at(indices[old])
+            out[~old] = np.array(self._added, dtype=object)[indices[~old] - base]
+            return out
         if self._strings is not None:
             return self._strings[indices]
         unique, inverse = np.unique(indices, return_inverse=True)
@@ -143,7 +152,7 @@ class SharedStrings:
             if i is None:
                 i = self.entries.find(text)
                 if i is None:
-                    i = len(self) + len(self._added)
+                    i = len(self)
                     self._added.append(text)
                 self._index[text] = i
             out.append(i)
@@ -171,7 +180,7 @@ class SharedStrings:
             xml = xml[: head.end() - 2] + b"></sst>" + xml[head.end():]
         close = xml.rindex(b"</sst>")
         xml = xml[:close] + items + xml[close:]
-        total = len(self) + len(self._added)
+        total = len(self)
         head = _SST_OPEN.search(xml)
         tag = head.group(0)
         if _UNIQUE_COUNT.search(tag):
