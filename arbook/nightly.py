@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 
 from arbook import imports, jobs
 from arbook import remind as remind_job
+from arbook import review as review_job
 from arbook.core.problems import ArbookError, Problem, Severity
 from arbook.io.bank import read_statements
 from arbook.io.erp_import import read_export
@@ -233,7 +234,7 @@ def _steps(run: _Run, result: NightlyResult, book: Path, as_of: date, send: bool
     if not run.step("reminders", lambda: _remind(result, book, as_of, send)):
         return
     weekday = settings.extra.get("review_weekday", "monday")
-    run.step("review", lambda: _review(result, book, as_of),
+    run.step("review", lambda: _review(result, book, as_of, send),
              skip="the workbook is open in Excel" if result.workbook_locked else (
                  "" if review_due(as_of, weekday) else f"the review runs on {weekday}s"))
 
@@ -312,8 +313,12 @@ def _remind(result: NightlyResult, book: Path, as_of: date, send: bool) -> str:
             + ("; the workbook gets them on the next run" if result.workbook_locked else ""))
 
 
-def _review(result: NightlyResult, book: Path, as_of: date) -> str:
-    return "no review job in this version"
+def _review(result: NightlyResult, book: Path, as_of: date, send: bool) -> str:
+    done = review_job.review(book, as_of, send_email=send)
+    known = {(p.message, p.row) for p in result.problems}
+    result.problems += [p for p in done.problems if (p.message, p.row) not in known]
+    where = f"summary in {done.outbox_file}" if done.outbox_file else "no summary file"
+    return f"Review sheet written, {where}" + ("; sent" if done.sent else "")
 
 
 def summary_json(result: NightlyResult) -> str:

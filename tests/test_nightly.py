@@ -160,3 +160,13 @@ def test_documented_schedules_run_as_written(demo_book):
         out = CliRunner().invoke(main, ["nightly", str(demo_book), "--as-of", "2026-11-27",
                                         *options])
         assert out.exit_code in (0, 1), (command, out.output)
+
+
+def test_on_review_day_the_review_is_written(demo_book):
+    monday = date(2026, 11, 30)
+    result = nightly.nightly(demo_book, monday, settle_seconds=0)
+    (review,) = [s for s in result.steps if s.name == "review"]
+    assert review.status == "ok", review.summary
+    book = python_calamine.CalamineWorkbook.from_path(str(demo_book))
+    sheet = book.get_sheet_by_name("Review").to_python()
+    assert any("DSO" in str(cell) for row in sheet for cell in row)

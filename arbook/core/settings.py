@@ -62,6 +62,10 @@ SETTING_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "outbox_folder": ("outbox", "Ordner für E-Mail-Entwürfe (.eml), neben dem Arbeitsbuch",
                       "Folder for email drafts (.eml), next to the workbook"),
+    "nightly_send": ("no", "Nachtlauf versendet Mahnungen per SMTP (yes/no; no = nur Entwürfe)",
+                     "The nightly run sends reminders by SMTP (yes/no; no = drafts only)"),
+    "review_weekday": ("monday", "Wochentag des Reviews im Nachtlauf (monday ... sunday)",
+                       "Weekday on which the nightly run writes the review (monday ... sunday)"),
     "escalation_after_days": (
         "14",
         "Tage nach Ablauf der Frist der letzten Mahnung bis zur Eskalationsliste "
