@@ -352,11 +352,12 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     At every moment either the old or the new workbook is complete at ``path``.
     """
     tmp = path.with_name(f".{path.name}.arbook-tmp")
+    backup = backup_path(path)
+    staging = path.with_name(f".{backup.name}.arbook-tmp")
     try:
         write(tmp)
         os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        backup = backup_path(path)
-        staging = path.with_name(f".{backup.name}.arbook-tmp")
+        staging.unlink(missing_ok=True)  # left by a run that died here: never blocks a save
         try:
             os.link(path, staging)
         except OSError:  # no hard links here (e.g. some network drives): copy instead
@@ -365,8 +366,8 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
+        staging.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:
