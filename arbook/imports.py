@@ -117,18 +117,20 @@ def _column_values(frame: pd.DataFrame, key: str) -> ColumnValues:
 
 
 def import_invoices(path: Path, file: Path, profile: str | None = None, full: bool = False,
-                    as_of: date | None = None, progress: Progress | None = None
-                    ) -> InvoiceImportResult:
-    """Upsert an ERP open-item export (CSV, XLSX, XLS) into the ledger, then refresh."""
+                    as_of: date | None = None, progress: Progress | None = None,
+                    refresh: bool = True) -> InvoiceImportResult:
+    """Upsert an ERP open-item export (CSV, XLSX, XLS) into the ledger, then refresh
+    (``refresh=False``: just save, for a caller that refreshes once after several imports)."""
     path = _checked(path)
     with WorkbookFile(path) as book:
         return import_invoices_book(book, path, file, profile, full, as_of,
-                                    progress or (lambda _msg: None))
+                                    progress or (lambda _msg: None), refresh)
 
 
 def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: str | None = None,
                          full: bool = False, as_of: date | None = None,
-                         progress: Progress | None = None) -> InvoiceImportResult:
+                         progress: Progress | None = None, refresh: bool = True
+                         ) -> InvoiceImportResult:
     """``import_invoices`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port, so the book open in Excel shows current values too;
@@ -172,12 +174,21 @@ def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: st
     if full:
         result.settled = _settle_missing(book, current, set(frame["invoice_no"]))
     result.customers_added = _add_customers(book, ledger, settings.language, result)
-    jobs.refresh_book(book, path, as_of, progress=step, extra_problems=result.problems)
+    _finish(book, path, as_of, step, result.problems, refresh)
     with Journal.for_book(path) as journal:  # after the save: a crash re-imports, harmlessly
         ImportLog(journal).record_file(sha, "invoices", file.name,
                                        f"{result.added} added, {result.updated} updated, "
                                        f"{result.settled} settled")
     return result
+
+
+def _finish(book: WorkbookPort, path: Path, as_of: date | None, step: Progress,
+            problems: list[Problem], refresh: bool) -> None:
+    """End an import: refresh on the same port (which saves), or just save."""
+    if refresh:
+        jobs.refresh_book(book, path, as_of, progress=step, extra_problems=problems)
+    else:
+        book.save()
 
 
 def _refuse_unreadable(ledger: ImportedLedger, file: Path) -> None:
@@ -278,16 +289,18 @@ def entry_key(statement: Statement, entry: BankEntry) -> str:
 
 
 def import_bank(path: Path, files: Sequence[Path], as_of: date | None = None,
-                progress: Progress | None = None) -> BankImportResult:
-    """Read statements, match their entries, write payments and the queue, then refresh."""
+                progress: Progress | None = None, refresh: bool = True) -> BankImportResult:
+    """Read statements, match their entries, write payments and the queue, then refresh
+    (``refresh=False``: just save)."""
     path = _checked(path)
     with WorkbookFile(path) as book:
-        return import_bank_book(book, path, files, as_of, progress or (lambda _msg: None))
+        return import_bank_book(book, path, files, as_of, progress or (lambda _msg: None),
+                                refresh)
 
 
 def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
-                     as_of: date | None = None, progress: Progress | None = None
-                     ) -> BankImportResult:
+                     as_of: date | None = None, progress: Progress | None = None,
+                     refresh: bool = True) -> BankImportResult:
     """``import_bank`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port and ends with ``save``; only then does the journal
@@ -331,7 +344,7 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
                 f"no queue sheet ({BANK_QUEUE.name}); they stay in the journal.",
                 severity=Severity.WARNING))
         problems = [p if p.file else replace(p, file=book.name) for p in result.problems]
-        jobs.refresh_book(book, path, as_of, progress=step, extra_problems=problems)
+        _finish(book, path, as_of, step, problems, refresh)
         for m in result.matches:  # after the save: see the module docstring
             state = IGNORED if m.rule == "ignored" else (QUEUED if m.queued else APPLIED)
             log.record_entry(m.key, entries[m.key], state, m.customer_id or "",

@@ -263,7 +263,7 @@ def _import_inbox(result: NightlyResult, book: Path, files: list[Path], inbox: P
     added = updated = 0
     for file in kinds["invoices"]:  # invoices first: payments then find their invoices
         try:
-            done = imports.import_invoices(book, file, as_of=as_of)
+            done = imports.import_invoices(book, file, as_of=as_of, refresh=False)
         except ArbookError as exc:
             _fail(result, file, inbox, day, str(exc))
             continue
@@ -274,7 +274,7 @@ def _import_inbox(result: NightlyResult, book: Path, files: list[Path], inbox: P
     applied = queued = 0
     if kinds["bank"]:
         try:
-            done = imports.import_bank(book, kinds["bank"], as_of=as_of)
+            done = imports.import_bank(book, kinds["bank"], as_of=as_of, refresh=False)
         except ArbookError as exc:
             for file in kinds["bank"]:
                 _fail(result, file, inbox, day, str(exc))
