@@ -345,10 +345,11 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
                 severity=Severity.WARNING))
         problems = [p if p.file else replace(p, file=book.name) for p in result.problems]
         _finish(book, path, as_of, step, problems, refresh)
-        for m in result.matches:  # after the save: see the module docstring
-            state = IGNORED if m.rule == "ignored" else (QUEUED if m.queued else APPLIED)
-            log.record_entry(m.key, entries[m.key], state, m.customer_id or "",
-                             [a.__dict__ for a in m.allocations], m.reason(lang))
+        log.record_entries([  # after the save: see the module docstring
+            (m.key, entries[m.key],
+             IGNORED if m.rule == "ignored" else (QUEUED if m.queued else APPLIED),
+             m.customer_id or "", [a.__dict__ for a in m.allocations], m.reason(lang))
+            for m in result.matches])
         for sha, name, summary in hashes:
             if sha:
                 log.record_file(sha, "bank", name, f"{summary.new} new entries")

@@ -109,6 +109,18 @@ class ImportLog:
                 "UPDATE bank_entries SET entry=?, state=?, customer_id=?, allocations=?, "
                 "reason=?, file=?, updated=? WHERE key=?", (*values, now, key))
 
+    def record_entries(self, records: list[tuple[str, BankEntry, str, str, list[dict], str]]
+                       ) -> None:
+        """``record_entry`` for many entries, in one transaction: all or none are recorded."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for record in records:
+                self.record_entry(*record)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def _entries(self, where: str, args: tuple) -> list[EntryRecord]:
         cursor = self._db.execute(
             "SELECT key, entry, state, customer_id, allocations, reason FROM bank_entries "

@@ -88,6 +88,9 @@ _EMPTY_SST = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
               b'count="0" uniqueCount="0"></sst>')
 
 
+FULL_INDEX_AFTER = 64  # raw-byte lookups before the whole table is decoded into a dict
+
+
 class SharedStrings:
     """The workbook's shared-string table, to which arbook only ever appends.
 
@@ -103,6 +106,8 @@ class SharedStrings:
         self._strings: np.ndarray | None = None
         self._index: dict[str, int] = {}
         self._added: list[str] = []
+        self._finds = 0  # raw-byte lookups so far (see _find)
+        self._full: dict[str, int] | None = None
 
     @property
     def entries(self) -> _Entries:
@@ -150,13 +155,25 @@ class SharedStrings:
         for text in texts:
             i = self._index.get(text)
             if i is None:
-                i = self.entries.find(text)
+                i = self._find(text)
                 if i is None:
                     i = len(self)
                     self._added.append(text)
                 self._index[text] = i
             out.append(i)
         return out
+
+    def _find(self, text: str) -> int | None:
+        """A stored entry's index. The first lookups scan the raw bytes; a caller that asks
+        for many (an import writing hundreds of new texts) gets the table decoded once."""
+        if self._full is None and self._finds < FULL_INDEX_AFTER:
+            self._finds += 1
+            return self.entries.find(text)
+        if self._full is None:
+            self._full = {}
+            for index, stored in enumerate(self.strings.tolist()):
+                self._full.setdefault(stored, index)
+        return self._full.get(text)
 
     @property
     def changed(self) -> bool:
