@@ -315,3 +315,43 @@ def test_templates_export_copies_defaults_and_refuses_to_overwrite(tmp_path):
 def test_templates_export_help_has_an_example():
     result = CliRunner().invoke(main, ["templates", "export", "--help"])
     assert result.exit_code == 0 and "arbook templates export" in result.output
+
+
+@pytest.mark.parametrize("field, kw", [
+    ("To", {"to": [("=?utf-8?q?x=0D=0ABcc:_evil@x.example?=", "a@b.example")]}),
+    ("To", {"to": ["=?utf-8?b?eA0KQmNjOiBldmlsQHguZXhhbXBsZQ==?= <a@b.example>"]}),
+    ("Cc", {"cc": [("Inkasso =?utf-8?q?=0A?= x", "x@y.example")]}),
+    ("From", {"sender": ("=?iso-8859-1?q?N=0D?=", "f@n.example")}),
+    ("Reply-To", {"reply_to": ("=?utf-8?q?=E2=80=A8?=", "r@n.example")}),  # U+2028
+])
+def test_encoded_line_breaks_in_names_are_refused(field, kw):
+    """RFC 2047 words are decoded by the email package and written raw: found while hardening,
+    '=?utf-8?q?x=0D=0ABcc:_a@b?=' as a customer name put a real Bcc line into the message."""
+    letter = render("reminder", "de", _context("reminder"))
+    with pytest.raises(HeaderInjection) as info:
+        _message(letter, **kw)
+    assert field in str(info.value) and "K-10042" in str(info.value)
+
+
+def test_encoded_line_break_reaching_the_subject_is_refused():
+    ctx = _context("reminder")
+    ctx["customer"]["id"] = "K-1 =?utf-8?q?x=0D=0ABcc:_evil@x.example?="
+    letter = render("reminder", "de", ctx)  # the raw text has no control character
+    with pytest.raises(HeaderInjection) as info:
+        _message(letter)
+    assert "Subject" in str(info.value)
+
+
+@given(name=st.lists(st.sampled_from(list("=?qQbB_ x:@\r\n\t") + ["=0D", "=0A", "utf-8",
+                                                                     "DQo=", "=?utf-8?q?"]),
+                     max_size=30).map("".join))
+def test_no_display_name_adds_a_header_line(name):
+    letter = render("reminder", "de", _context("reminder"))
+    try:
+        msg = _message(letter, to=[(name, "kunde@b.example")])
+    except HeaderInjection:
+        return
+    block = msg.as_bytes().split(b"\r\n\r\n", 1)[0]
+    back = email.message_from_bytes(block + b"\r\n\r\n", policy=policy.default)
+    assert sorted(back.keys()) == sorted(msg.keys())
+    assert "Bcc" not in back
