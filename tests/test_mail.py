@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import os
 import re
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import policy
@@ -355,3 +356,21 @@ def test_no_display_name_adds_a_header_line(name):
     back = email.message_from_bytes(block + b"\r\n\r\n", policy=policy.default)
     assert sorted(back.keys()) == sorted(msg.keys())
     assert "Bcc" not in back
+
+
+@pytest.mark.parametrize("body, words", [
+    ("{{ ('x' * 10**10) | length }}", "exceed"), ("{{ [0] * 10**9 }}", "exceed"),
+    ("{{ 7 ** 100000000 }}", "too large"), ("{{ 10**10 * 'ab' }}", "exceed"),
+])
+def test_memory_bombs_in_a_template_override_are_refused_quickly(tmp_path, body, words):
+    """Jinja's sandbox caps range() but not repetition or powers; a user's template could
+    otherwise take gigabytes or minutes. Normal arithmetic still works (last line)."""
+    (tmp_path / "de").mkdir()
+    (tmp_path / "de" / "reminder.txt.j2").write_text(body, encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(TemplateProblem, match=words):
+        render("reminder", "de", _context("reminder"), override_dir=tmp_path)
+    assert time.perf_counter() - start < 2
+    (tmp_path / "de" / "reminder.txt.j2").write_text("{{ 'ab' * 3 }} {{ 2 ** 10 }} {{ 6 * 7 }}")
+    assert render("reminder", "de", _context("reminder"), override_dir=tmp_path).text == \
+        "ababab 1024 42\n"
