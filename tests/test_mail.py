@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from arbook.cli import main
@@ -374,3 +375,38 @@ def test_memory_bombs_in_a_template_override_are_refused_quickly(tmp_path, body,
     (tmp_path / "de" / "reminder.txt.j2").write_text("{{ 'ab' * 3 }} {{ 2 ** 10 }} {{ 6 * 7 }}")
     assert render("reminder", "de", _context("reminder"), override_dir=tmp_path).text == \
         "ababab 1024 42\n"
+
+
+HTML_BITS = st.sampled_from(["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+                             "\"><a href='javascript:x'>", "&amp;", "</td></tr></table>",
+                             "<!--", "]]>", "{{ 7*7 }}", "{% raw %}", "Müller", " & "])
+HOSTILE = st.lists(st.one_of(HTML_BITS, st.text(max_size=8)), max_size=6).map("".join)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(name=HOSTILE, address=HOSTILE, invoice_no=HOSTILE, note=HOSTILE)
+@hypothesis_settings(max_examples=15, deadline=None)
+def test_any_customer_text_stays_text_in_every_html_letter(kind, name, address, invoice_no,
+                                                           note):
+    """Whatever the workbook holds in names, addresses, invoice numbers and notes: the HTML part
+    keeps its own tags only, shows the text escaped, and Jinja syntax in data is not run."""
+    ctx = _context(kind, name=name.replace("\r", " ").replace("\n", " "))
+    ctx["customer"]["address"] = address
+    ctx["interest_note"] = note
+    for item in ctx["items"]:
+        item["invoice_no"] = invoice_no or item["invoice_no"]
+    try:
+        letter = render(kind, "de", ctx)
+    except HeaderInjection:
+        return  # a control character reached the subject: refused, tested above
+    baseline = render(kind, "de", _context(kind, name="N"))
+    checker = _TagChecker()
+    checker.feed(letter.html)
+    reference = _TagChecker()
+    reference.feed(baseline.html)
+    assert checker.problems == reference.problems
+    tags = re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", letter.html)
+    assert sorted(set(tags)) == sorted(set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)",
+                                                      baseline.html)))
+    if "{{ 7*7 }}" in address:  # data is never evaluated as a template
+        assert "{{ 7*7 }}" in letter.text
