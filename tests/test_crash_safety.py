@@ -251,3 +251,19 @@ def test_disk_full_in_a_nightly_step_is_logged_and_the_run_ends_with_exit_code_2
     assert failed[0].name == "refresh" and "No space left" in failed[0].summary
     assert "No space left" in result.log_file.read_text(encoding="utf-8")
     assert small_book.read_bytes() == original
+
+
+def test_permission_lost_at_the_rename_keeps_the_book_and_says_so(  # noqa: F811
+        small_book, tmp_path, monkeypatch):  # noqa: F811
+    """The part of the EACCES case that holds today: the book is untouched, the error says why
+    (what follows, the next run, is the xfail above)."""
+    original = small_book.read_bytes()
+
+    def refused(src, dst):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
+    monkeypatch.setattr(package_module.os, "replace", refused)
+    with pytest.raises(OSError, match=os.strerror(errno.EACCES)):
+        jobs.refresh(small_book, LATER)
+    monkeypatch.undo()
+    assert small_book.read_bytes() == original
+    assert not (tmp_path / f".{small_book.name}.arbook-tmp").exists()
