@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -483,6 +484,12 @@ def _run(action):
         return action()
     except ArbookError as exc:
         err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    except OSError as exc:  # disk full, permission lost: the user's to fix, not a bug
+        where = f" ({exc.filename})" if exc.filename else ""
+        err.print(f"[red]error:[/red] {escape(exc.strerror or str(exc))}{escape(where)}. The "
+                  "workbook keeps its last complete version; free disk space or restore write "
+                  "access, then run again / Schreiben fehlgeschlagen, Mappe unverändert.")
         sys.exit(2)
 
 

@@ -152,7 +152,7 @@ class _Run:
         start = time.perf_counter()
         try:
             summary = action()
-        except ArbookError as exc:
+        except (ArbookError, OSError) as exc:  # OSError: disk full or access lost mid-step
             seconds = time.perf_counter() - start
             self.result.steps.append(Step(name, round(seconds, 3), "failed", str(exc)))
             self.log.error("%s: failed after %.2f s: %s", name, seconds, exc)

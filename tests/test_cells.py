@@ -7,7 +7,14 @@ from datetime import date
 import numpy as np
 import pytest
 
-from arbook.core.cells import ColumnValues, RawColumn, RawTable, parse_money_text, to_cents
+from arbook.core.cells import (
+    ColumnValues,
+    RawColumn,
+    RawTable,
+    parse_money_text,
+    to_cents,
+    to_ints,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +56,17 @@ def test_column_values_format_exactly_and_take_by_position():
     texts = ColumnValues.texts(["a", None, "b", "a"])
     assert texts.formatted() == ["a", None, "b", "a"]
     assert texts.take(np.array([2, -1]), fill="x").formatted() == ["b", "x"]
+
+
+@pytest.mark.parametrize("value", [1e300, float("inf"), -float("inf"), "9" * 40, 10.0**13])
+def test_absurdly_large_numbers_are_problems_not_wrapped_cents(value):
+    """Found by fuzzing: 1e300 became -92233720368547758.08 EUR, '9'*40 raised OverflowError."""
+    col = RawColumn.from_values([value, 5])
+    raw = RawTable("Rechnungen", np.arange(2, 4), {"amount": col})
+    problems: list = []
+    cents, present = to_cents(col, raw, "Betrag", problems)
+    assert list(present) == [False, True] and cents[1] == 500
+    assert [(p.row, "too large" in p.message) for p in problems] == [(2, True)]
+    problems = []
+    ints = to_ints(col, raw, "Tage", problems)
+    assert ints.isna().tolist() == [True, False] and [p.row for p in problems] == [2]

@@ -521,3 +521,14 @@ def test_escalation_csv_for_excel_with_formulas_neutralised(tmp_path, lang, sep,
     assert second[8] == ("16.07.2026" if lang == "de" else "2026-07-16")
     for row in rows:
         assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row)
+
+
+@pytest.mark.parametrize("pairs", [{"bucket_edges": ("inf", 7)}, {"bucket_edges": ("30, 1e999", 7)},
+                                   {"escalation_after_days": ("¹", 7)},
+                                   {"smtp_port": ("٣", 7)},
+                                   {"escalation_after_days": ("9" * 400, 7)}])
+def test_settings_that_crashed_the_fuzzer_are_problems(pairs):
+    """Found by tests/test_fuzz_importers.py: OverflowError / ValueError instead of a problem."""
+    settings, problems = settings_from_pairs(pairs)
+    assert [p.row for p in problems] == [7]
+    assert settings.escalation_after_days == 14

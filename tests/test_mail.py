@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import os
 import re
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import policy
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from arbook.cli import main
@@ -315,3 +317,96 @@ def test_templates_export_copies_defaults_and_refuses_to_overwrite(tmp_path):
 def test_templates_export_help_has_an_example():
     result = CliRunner().invoke(main, ["templates", "export", "--help"])
     assert result.exit_code == 0 and "arbook templates export" in result.output
+
+
+@pytest.mark.parametrize("field, kw", [
+    ("To", {"to": [("=?utf-8?q?x=0D=0ABcc:_evil@x.example?=", "a@b.example")]}),
+    ("To", {"to": ["=?utf-8?b?eA0KQmNjOiBldmlsQHguZXhhbXBsZQ==?= <a@b.example>"]}),
+    ("Cc", {"cc": [("Inkasso =?utf-8?q?=0A?= x", "x@y.example")]}),
+    ("From", {"sender": ("=?iso-8859-1?q?N=0D?=", "f@n.example")}),
+    ("Reply-To", {"reply_to": ("=?utf-8?q?=E2=80=A8?=", "r@n.example")}),  # U+2028
+])
+def test_encoded_line_breaks_in_names_are_refused(field, kw):
+    """RFC 2047 words are decoded by the email package and written raw: found while hardening,
+    '=?utf-8?q?x=0D=0ABcc:_a@b?=' as a customer name put a real Bcc line into the message."""
+    letter = render("reminder", "de", _context("reminder"))
+    with pytest.raises(HeaderInjection) as info:
+        _message(letter, **kw)
+    assert field in str(info.value) and "K-10042" in str(info.value)
+
+
+def test_encoded_line_break_reaching_the_subject_is_refused():
+    ctx = _context("reminder")
+    ctx["customer"]["id"] = "K-1 =?utf-8?q?x=0D=0ABcc:_evil@x.example?="
+    letter = render("reminder", "de", ctx)  # the raw text has no control character
+    with pytest.raises(HeaderInjection) as info:
+        _message(letter)
+    assert "Subject" in str(info.value)
+
+
+@given(name=st.lists(st.sampled_from(list("=?qQbB_ x:@\r\n\t") + ["=0D", "=0A", "utf-8",
+                                                                     "DQo=", "=?utf-8?q?"]),
+                     max_size=30).map("".join))
+def test_no_display_name_adds_a_header_line(name):
+    letter = render("reminder", "de", _context("reminder"))
+    try:
+        msg = _message(letter, to=[(name, "kunde@b.example")])
+    except HeaderInjection:
+        return
+    block = msg.as_bytes().split(b"\r\n\r\n", 1)[0]
+    back = email.message_from_bytes(block + b"\r\n\r\n", policy=policy.default)
+    assert sorted(back.keys()) == sorted(msg.keys())
+    assert "Bcc" not in back
+
+
+@pytest.mark.parametrize("body, words", [
+    ("{{ ('x' * 10**10) | length }}", "exceed"), ("{{ [0] * 10**9 }}", "exceed"),
+    ("{{ 7 ** 100000000 }}", "too large"), ("{{ 10**10 * 'ab' }}", "exceed"),
+])
+def test_memory_bombs_in_a_template_override_are_refused_quickly(tmp_path, body, words):
+    """Jinja's sandbox caps range() but not repetition or powers; a user's template could
+    otherwise take gigabytes or minutes. Normal arithmetic still works (last line)."""
+    (tmp_path / "de").mkdir()
+    (tmp_path / "de" / "reminder.txt.j2").write_text(body, encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(TemplateProblem, match=words):
+        render("reminder", "de", _context("reminder"), override_dir=tmp_path)
+    assert time.perf_counter() - start < 2
+    (tmp_path / "de" / "reminder.txt.j2").write_text("{{ 'ab' * 3 }} {{ 2 ** 10 }} {{ 6 * 7 }}")
+    assert render("reminder", "de", _context("reminder"), override_dir=tmp_path).text == \
+        "ababab 1024 42\n"
+
+
+HTML_BITS = st.sampled_from(["<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+                             "\"><a href='javascript:x'>", "&amp;", "</td></tr></table>",
+                             "<!--", "]]>", "{{ 7*7 }}", "{% raw %}", "Müller", " & "])
+HOSTILE = st.lists(st.one_of(HTML_BITS, st.text(max_size=8)), max_size=6).map("".join)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(name=HOSTILE, address=HOSTILE, invoice_no=HOSTILE, note=HOSTILE)
+@hypothesis_settings(max_examples=15, deadline=None)
+def test_any_customer_text_stays_text_in_every_html_letter(kind, name, address, invoice_no,
+                                                           note):
+    """Whatever the workbook holds in names, addresses, invoice numbers and notes: the HTML part
+    keeps its own tags only, shows the text escaped, and Jinja syntax in data is not run."""
+    ctx = _context(kind, name=name.replace("\r", " ").replace("\n", " "))
+    ctx["customer"]["address"] = address
+    ctx["interest_note"] = note
+    for item in ctx["items"]:
+        item["invoice_no"] = invoice_no or item["invoice_no"]
+    try:
+        letter = render(kind, "de", ctx)
+    except HeaderInjection:
+        return  # a control character reached the subject: refused, tested above
+    baseline = render(kind, "de", _context(kind, name="N"))
+    checker = _TagChecker()
+    checker.feed(letter.html)
+    reference = _TagChecker()
+    reference.feed(baseline.html)
+    assert checker.problems == reference.problems
+    tags = re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", letter.html)
+    assert sorted(set(tags)) == sorted(set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)",
+                                                      baseline.html)))
+    if "{{ 7*7 }}" in address:  # data is never evaluated as a template
+        assert "{{ 7*7 }}" in letter.text

@@ -23,6 +23,9 @@ from arbook.core.schema import Kind, TableSpec
 EPOCH_1900 = np.datetime64("1899-12-30", "D")
 EPOCH_1904 = np.datetime64("1904-01-01", "D")
 MAX_SERIAL = 2958465  # 9999-12-31
+# Beyond this a float no longer holds every cent exactly (2**53 cents is about 9e13 units):
+# a larger amount or whole number in a cell is a typing accident, reported, never wrapped around.
+MAX_UNITS = 10**13
 
 
 @dataclass
@@ -161,7 +164,7 @@ def to_cents(
     col: RawColumn, raw: RawTable, label: str, problems: list[Problem]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Amounts to int64 cents and a mask of cells that hold an amount."""
-    nums = col.numbers
+    nums = _within_range(col, raw, label, problems)
     present = ~np.isnan(nums)
     scaled = nums * 100.0
     cents = np.zeros(len(col), dtype=np.int64)
@@ -180,6 +183,9 @@ def to_cents(
     for i in np.flatnonzero(col.texts != None):  # noqa: E711
         text = str(col.texts[i])
         value = parse_money_text(text)
+        if value is not None and abs(value) >= MAX_UNITS * 100:
+            problems.append(_problem(raw, label, i, f"'{text[:30]}' is too large an amount"))
+            continue
         if value is None:
             if text.strip():
                 problems.append(
@@ -191,16 +197,29 @@ def to_cents(
     return cents, present
 
 
+def _within_range(col: RawColumn, raw: RawTable, label: str,
+                  problems: list[Problem]) -> np.ndarray:
+    """The column's numbers with infinite or absurdly large ones reported and left out."""
+    nums = col.numbers
+    with np.errstate(invalid="ignore"):
+        wild = ~np.isnan(nums) & ~(np.abs(nums) < MAX_UNITS)
+    if not wild.any():
+        return nums
+    for i in np.flatnonzero(wild):
+        problems.append(_problem(raw, label, i, f"{nums[i]:g} is too large a number"))
+    return np.where(wild, np.nan, nums)
+
+
 def to_ints(col: RawColumn, raw: RawTable, label: str, problems: list[Problem]) -> pd.Series:
     out = pd.array([pd.NA] * len(col), dtype="Int64")
-    nums = col.numbers
+    nums = _within_range(col, raw, label, problems)
     whole = ~np.isnan(nums) & (np.floor(nums) == nums)
     out[whole] = nums[whole].astype(np.int64)
     for i in np.flatnonzero(~np.isnan(nums) & ~whole):
         problems.append(_problem(raw, label, i, f"{nums[i]:g} is not a whole number"))
     for i in np.flatnonzero(col.texts != None):  # noqa: E711
         text = str(col.texts[i]).strip()
-        if text.lstrip("-").isdigit():
+        if text.lstrip("-").isdigit() and len(text) <= len(str(MAX_UNITS)):
             out[i] = int(text)
         elif text:
             problems.append(_problem(raw, label, i, f"'{text}' is not a whole number"))

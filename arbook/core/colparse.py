@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from arbook.core.cells import MAX_SERIAL
+from arbook.core.cells import MAX_SERIAL, MAX_UNITS
 
 EXCEL_EPOCH = date(1899, 12, 30)
 
@@ -146,6 +146,9 @@ def parse_amount_column(values: list[object], decimal_comma: bool | None = None)
             continue
         if value != value:  # NaN
             continue
+        if not abs(value) < MAX_UNITS:  # also infinity: reported, never wrapped around
+            result.cell_errors.append((i, f"{value:g} is too large an amount"))
+            continue
         scaled = float(value) * 100
         if abs(scaled - round(scaled)) <= 1e-6 * max(1.0, abs(scaled)):
             # binary noise of a computed cell (0.1 + 0.2) is not a third decimal
@@ -157,6 +160,9 @@ def parse_amount_column(values: list[object], decimal_comma: bool | None = None)
 
 def _store_cents(result: ColumnResult, i: int, amount: Decimal, shown: object) -> None:
     scaled = amount * 100
+    if abs(amount) >= MAX_UNITS:
+        result.cell_errors.append((i, f"'{str(shown)[:30]}' is too large an amount"))
+        return
     if scaled != scaled.to_integral_value():
         result.cell_errors.append((i, f"'{shown}' has more than two decimals"))
         return

@@ -94,7 +94,7 @@ def parse_bucket_edges(text: str) -> tuple[int, ...] | None:
     parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
     try:
         edges = tuple(int(float(p)) for p in parts)
-    except ValueError:
+    except (ValueError, OverflowError):  # text, or 'inf'
         return None
     if not edges or any(e <= 0 for e in edges) or list(edges) != sorted(set(edges)):
         return None
@@ -138,7 +138,8 @@ def settings_from_pairs(
         return default
 
     def whole(value: str) -> bool:
-        return value.removesuffix(".0").isdigit()
+        digits = value.removesuffix(".0")  # isdigit() alone accepts '¹' and other digits
+        return digits.isascii() and digits.isdigit() and len(digits) <= 9
 
     escalation = check("escalation_after_days", whole, "a whole number of days")
     variant = check("interest_variant", INTEREST_VARIANTS.__contains__, "de or eu")

@@ -70,9 +70,18 @@ def _read_spreadsheet(path: Path, profile: ImportProfile | None) -> ImportedLedg
         names = [profile.sheet]
     for name in names:
         # skip_empty_area=False keeps row 1 at index 0, so row numbers are the ones Excel shows
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        rows = _sheet_rows(book, name, path)
         if find_header(rows, profile) is not None or len(names) == 1:
             return ledger_from_rows(rows, profile, file=path.name, sheet=name)
     raise ArbookError(f"{path.name}: no sheet has a header row with an invoice number and an "
                       "amount; name the sheet and columns in the import mapping / "
                       "kein Blatt mit Belegnummer und Betrag gefunden")
+
+
+def _sheet_rows(book: CalamineWorkbook, name: str, path: Path) -> list[list]:
+    """The sheet's cells; a damaged sheet part (found only when read) is the user's to fix."""
+    try:
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as error:  # calamine's own error types, raised lazily per sheet
+        raise ArbookError(f"{path.name}, sheet '{name}': cannot be read ({error}); export the "
+                          "file again / Blatt ist beschädigt, bitte neu exportieren") from error

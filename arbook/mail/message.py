@@ -9,9 +9,12 @@ built. Display names with umlauts are RFC 2047-encoded by the email package on o
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.header import decode_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -82,6 +85,7 @@ def build_message(rendered: Rendered, *, sender: Recipient, reply_to: Recipient 
     msg["Subject"] = rendered.subject
     msg["Date"] = date
     msg["Message-ID"] = message_id
+    _check_decoded_headers(msg, customer)
     msg.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
@@ -95,6 +99,41 @@ def make_message_id(idempotency_key: str, domain: str) -> str:
                               "part after @ of the sender address")
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
     return f"<arbook.{digest}@{domain}>"
+
+
+def _check_decoded_headers(msg: EmailMessage, customer: str) -> None:
+    """Check each header as it will be written, after RFC 2047 encoded words are decoded.
+
+    The email package decodes an encoded word such as ``=?utf-8?q?x=0D=0ABcc:_a@b?=`` in a
+    value it is given and writes the result back out raw (Python 3.11): an encoded line break in
+    a customer name or subject would become a real header line. Checking the raw text is not
+    enough; this checks what the generator will write.
+    """
+    for field, value in msg.items():
+        check_header_value(field, _decoded(str(value)), customer)
+        folded = msg.policy.fold(field, value).removesuffix("\r\n")
+        if _NEW_LINE.search(folded):  # defence in depth: a line that is not a continuation
+            check_header_value(field, "\n", customer)
+
+
+_NEW_LINE = re.compile(r"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n")
+
+
+def _decoded(value: str) -> str:
+    """``value`` with its RFC 2047 encoded words decoded, as a mail reader will show it."""
+    try:
+        parts = decode_header(value)
+    except (HeaderParseError, ValueError):
+        return value  # not decodable: the generator writes it as it stands
+    out = []
+    for data, charset in parts:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode(charset or "ascii", errors="replace")
+            except LookupError:  # an unknown charset name
+                data = data.decode("latin-1")
+        out.append(data)
+    return "".join(out)
 
 
 def _is_control(ch: str) -> bool:

@@ -53,6 +53,7 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from arbook.core.problems import ArbookError
@@ -63,6 +64,29 @@ LOCALES = {"de": "de_DE", "en": "en_GB"}
 KINDS = ("reminder", "dunning1", "dunning2", "final", "statement", "thanks")
 REPORT_KINDS = ("review",)  # internal reports (to management), not letters to customers
 PARTS = ("subject", "txt", "html")
+
+
+MAX_VALUE_CHARS = 1_000_000  # a letter is kilobytes; more is a template bug, not a letter
+
+
+class _LetterSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, also refusing the memory bombs it lets through: ``'x' * 10**10`` or
+    ``10 ** 10**8`` in a user's template would otherwise take the machine's memory or minutes."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise SecurityError(f"{left!r} ** {right!r} is too large to compute")
+        if operator == "*" and isinstance(left, int | str | list | tuple) and \
+                isinstance(right, int | str | list | tuple):
+            sizes = [len(v) if not isinstance(v, int) else 1 for v in (left, right)]
+            counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+            if any(not isinstance(v, int) for v in (left, right)) and counts and \
+                    max(sizes) * abs(counts[0]) > MAX_VALUE_CHARS:
+                raise SecurityError("a repeated text or list would exceed "
+                                          f"{MAX_VALUE_CHARS:,} items")
+        return super().call_binop(context, operator, left, right)
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,7 @@ class TemplateSet:
         if override_dir is not None and (Path(override_dir) / lang).is_dir():
             loaders.append(FileSystemLoader(Path(override_dir) / lang))
         loaders.append(FileSystemLoader(default_dir() / lang))
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = _LetterSandbox(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
