@@ -114,15 +114,6 @@ def test_sigkill_at_random_moments_of_a_refresh_never_breaks_the_book(big_book, 
     print(f"kills: {KILLS}, refresh {duration:.2f} s, outcomes {seen}")
 
 
-STALE_STAGING = pytest.mark.xfail(strict=True, reason=(
-    "arbook/io/xlsx/package.py replace_atomically: the hard-linked backup staging file "
-    "'.<stem>.backup<suffix>.arbook-tmp' is left behind when the process dies after os.link or "
-    "when os.replace(staging, backup) fails, and is not removed in 'finally'; the next save's "
-    "os.link then fails (FileExistsError) and the copy2 fallback raises SameFileError (same "
-    "inode), so every later save fails until the user deletes the hidden file. Fix: "
-    "staging.unlink(missing_ok=True) before os.link and in the finally block."))
-
-
 KILL_POINTS = {
     "half the temp file written": """
         import os, signal
@@ -165,9 +156,7 @@ KILL_POINTS = {
 }
 
 
-@pytest.mark.parametrize("where", [
-    pytest.param(w, marks=STALE_STAGING) if w.startswith("backup staged") else w
-    for w in KILL_POINTS])
+@pytest.mark.parametrize("where", list(KILL_POINTS))
 def test_interrupted_at_each_step_of_the_save(big_book, tmp_path, where):
     book = tmp_path / big_book.name
     shutil.copy2(big_book, book)
@@ -185,8 +174,7 @@ def test_interrupted_at_each_step_of_the_save(big_book, tmp_path, where):
     assert invoice_numbers(book) == numbers and book.read_bytes() != original
 
 
-@pytest.mark.parametrize("error", [errno.ENOSPC, pytest.param(errno.EACCES,
-                                                                marks=STALE_STAGING)])
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EACCES])
 def test_disk_full_or_permission_lost_mid_save_keeps_the_book_and_says_so(
         small_book, tmp_path, monkeypatch, error):  # noqa: F811
     """The write fails part way (ENOSPC) or the rename is refused (EACCES)."""

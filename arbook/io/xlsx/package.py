@@ -356,6 +356,7 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     staging = path.with_name(f".{backup.name}.arbook-tmp")
     try:
         write(tmp)
+        _fsync_file(tmp)  # the new workbook is on disk before it replaces the old one
         os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         staging.unlink(missing_ok=True)  # left by a run that died here: never blocks a save
         try:
@@ -368,6 +369,11 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         tmp.unlink(missing_ok=True)
         staging.unlink(missing_ok=True)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:
