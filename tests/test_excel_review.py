@@ -73,6 +73,8 @@ def test_review_summary_writes_what_the_command_line_writes(book, copy):
     (_title, text, _buttons), = standin.app.alerts
     assert "Review zum" in text and "DSO (Standard), Tage" in text and "nicht gespeichert" in text
     assert any("computing the figures" in s for s in standin.app.status_log)
+    assert result.outbox_file is not None and result.outbox_file.exists()
+    assert str(result.outbox_file) in text  # the summary email's draft, beside the book
     assert standin.saves == 0 and standin.app.status_bar is False
 
 
@@ -123,6 +125,17 @@ def test_journey_follows_the_active_row_on_the_invoices_sheet(book, copy):
     assert [line[0] for line in lines] == serials
     assert {line[3] for line in lines if line[3]} == {"D", "OLD"}
     assert "K2" in standin.app.alerts[-1][1]
+
+
+def test_journey_dates_follow_a_1904_book(book):
+    standin = StandInBook.from_xlsx(book)
+    standin.api.Date1904 = True  # Excel's "use 1904 date system"
+    standin.select("Kunden", 3)  # K2's row on the Customers sheet
+    result = entry.customer_journey(XlwingsWorkbook(standin))
+    assert result is not None and result.customer == "K2"
+    lines = sheet_rows(standin, "Journey", JOURNEY_BLOCK_TOP + 2, len(result.events), 1)
+    assert [line[0] for line in lines] == [(e.day - date(1904, 1, 1)).days
+                                           for e in result.events]
 
 
 def test_journey_takes_the_customer_typed_on_the_journey_sheet(book):
