@@ -48,6 +48,7 @@ from arbook.core.schema import (
 from arbook.core.settings import Settings, settings_from_pairs
 from arbook.io.journal import ISSUED, Journal, ReminderRecord, ReviewLog, ReviewSnapshot, State
 from arbook.io.journal import journal_path as journal_path_of
+from arbook.io.port import WorkbookPort
 from arbook.io.start_layout import (
     HISTORY_CHART_ROWS,
     JOURNEY_BLOCK_HEIGHT,
@@ -123,7 +124,7 @@ def _issued(records: list[ReminderRecord]) -> list[IssuedReminder]:
             for r in records if r.state in ISSUED]
 
 
-def _read(book: WorkbookFile, journal: Journal | None, as_of: date) -> _Book:
+def _read(book: WorkbookPort, journal: Journal | None, as_of: date) -> _Book:
     settings, problems = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"),
                                              sheet=SETTINGS.sheet("en"))
     frames = {}
@@ -142,56 +143,91 @@ def _read(book: WorkbookFile, journal: Journal | None, as_of: date) -> _Book:
                  frames[CONTACTS.name], invoices, ageing, policy, records, _issued(records))
 
 
+def _opened(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
+    return path
+
+
+def _check_period(period: str) -> None:
+    if period not in ("week", "month"):
+        raise ArbookError(f"period '{period}' is not known; use week or month")
+
+
 def review(path: Path, as_of: date | None = None, period: str = "week",
            progress: Progress | None = None, send_email: bool = False,
            environ: Mapping[str, str] | None = None) -> ReviewResult:
     """Compute the review as of ``as_of``, write it into the workbook and the journal, and
     write the summary email to the outbox (``send_email``: also send it by SMTP)."""
-    path = Path(path)
+    _check_period(period)
+    path = _opened(path)
+    check_writable(path)
+    with WorkbookFile(path) as book:
+        return review_book(book, path, as_of, period, progress, send_email, environ)
+
+
+@dataclass
+class _Evidence:
+    """The checklist evidence and what it was computed from."""
+
+    data: _Book
+    figures: Figures
+    evidence: dict[str, Evidence]
+    earlier: list[ReviewSnapshot]
+
+
+def _evidence(book: WorkbookPort, journal: Journal, as_of: date, period: str,
+              step: Progress) -> _Evidence:
+    step("reading the workbook")
+    data = _read(book, journal, as_of)
+    _require_review_sheets(book, data.settings.language)
+    earlier = [s for s in ReviewLog(journal).snapshots() if s.day < as_of]
+    step("computing the figures")
+    figures = _figures(data, as_of, period, beginning_receivables(earlier, as_of, period))
+    facts = Facts(
+        as_of=as_of, lang=data.settings.language, customers=data.customers,
+        contacts=data.contacts, items=data.ageing.items, reminders=data.issued,
+        troubled=sum(1 for r in data.records if r.state in (State.FAILED, State.UNCERTAIN)
+                     and r.day > as_of - timedelta(days=30)),
+        first_stage_days=data.policy.stages[0].days_after_due,
+        last_stage=data.policy.last.number, figures=figures,
+        review_days=[s.day for s in earlier], settings=data.settings.extra)
+    return _Evidence(data, figures, run_checks(facts), earlier)
+
+
+def review_book(book: WorkbookPort, path: Path, as_of: date | None = None,
+                period: str = "week", progress: Progress | None = None,
+                send_email: bool = False, environ: Mapping[str, str] | None = None
+                ) -> ReviewResult:
+    """The review on any workbook port (the closed file, the book open in Excel); ``path``
+    says where the journal and the outbox are. Ends with ``book.save()``."""
+    _check_period(period)
     as_of = as_of or date.today()
     step = progress or (lambda _msg: None)
     environ = os.environ if environ is None else environ
-    if period not in ("week", "month"):
-        raise ArbookError(f"period '{period}' is not known; use week or month")
-    if not path.exists():
-        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
-    check_writable(path)
-    with Journal(journal_path_of(path)) as journal, WorkbookFile(path) as book:
-        step("reading the workbook")
-        data = _read(book, journal, as_of)
+    with Journal(journal_path_of(path)) as journal:
+        found = _evidence(book, journal, as_of, period, step)
+        data, figures, evidence = found.data, found.figures, found.evidence
         lang = data.settings.language
-        _require_review_sheets(book, lang)
         config = smtp_config(data.settings, environ) if send_email else None
-        log = ReviewLog(journal)
-        earlier = [s for s in log.snapshots() if s.day < as_of]
-        same_kind = [s for s in earlier if s.period == period]
-        step("computing the figures")
-        figures = _figures(data, as_of, period, beginning_receivables(earlier, as_of, period))
-        facts = Facts(
-            as_of=as_of, lang=lang, customers=data.customers, contacts=data.contacts,
-            items=data.ageing.items, reminders=data.issued,
-            troubled=sum(1 for r in data.records if r.state in (State.FAILED, State.UNCERTAIN)
-                         and r.day > as_of - timedelta(days=30)),
-            first_stage_days=data.policy.stages[0].days_after_due,
-            last_stage=data.policy.last.number, figures=figures,
-            review_days=[s.day for s in earlier], settings=data.settings.extra)
-        evidence = run_checks(facts)
         step("writing the checklists")
         progress_rows, late = _checklists(book, evidence, as_of, lang)
-        history = [*(s for s in same_kind), _snapshot(figures, data.ageing)]
+        history = [*(s for s in found.earlier if s.period == period),
+                   _snapshot(figures, data.ageing)]
         sections = build_sections(figures, data, progress_rows, late, lang)
         message = _summary(sections, figures, data, history, path, send_email)
         step("writing the Review sheet")
         _write_review(book, sections, figures, data, lang)
         book.write_rows(HISTORY, [_history_row(s, lang)
                                   for s in history[-HISTORY_CHART_ROWS:]])
-        _write_start_progress(book, sections, lang)
-        chosen = _journey_customer(book)
+        _write_start_progress(book, checklist_section(progress_rows, lang), lang)
+        chosen = typed_customer(book)
         if chosen:
             _write_journey(book, chosen, data, lang)
-        book.write_problems([p.at_file(path.name) for p in data.problems], lang)
+        book.write_problems([p.at_file(book.name) for p in data.problems], lang)
         book.save()
-        log.record(history[-1])  # after the book is saved: a failed save leaves no snapshot
+        ReviewLog(journal).record(history[-1])  # after saving: a failed save records nothing
     result = ReviewResult(path, as_of, lang, figures, sections, evidence, progress_rows,
                           data.problems, history, chosen, message)
     if message is not None:
@@ -202,13 +238,40 @@ def review(path: Path, as_of: date | None = None, period: str = "week",
     return result
 
 
-def _require_review_sheets(book: WorkbookFile, lang: str) -> None:
+@dataclass
+class ChecklistResult:
+    as_of: date
+    lang: str
+    evidence: dict[str, Evidence]
+    progress: list[tuple[str, int, int]]  # step title, done, applicable
+    late: list[list[Cell]]  # overdue items: id, text, owner, due date
+    problems: list[Problem]
+
+
+def check_checklist_book(book: WorkbookPort, path: Path, as_of: date | None = None,
+                         progress: Progress | None = None) -> ChecklistResult:
+    """Only the checklists' automatic evidence and the progress on the Start sheet: no
+    Review sheet, no history, no snapshot in the journal, no email. Ends with ``save``."""
+    as_of = as_of or date.today()
+    step = progress or (lambda _msg: None)
+    with Journal(journal_path_of(path)) as journal:
+        found = _evidence(book, journal, as_of, "week", step)
+    lang = found.data.settings.language
+    step("writing the checklists")
+    progress_rows, late = _checklists(book, found.evidence, as_of, lang)
+    _write_start_progress(book, checklist_section(progress_rows, lang), lang)
+    book.write_problems([p.at_file(book.name) for p in found.data.problems], lang)
+    book.save()
+    return ChecklistResult(as_of, lang, found.evidence, progress_rows, late, found.data.problems)
+
+
+def _require_review_sheets(book: WorkbookPort, lang: str) -> None:
     """Books made before the review existed lack its sheets: say how to get them."""
-    missing = [REVIEW_SHEET[lang]] if REVIEW_SHEET[lang] not in book.book.sheets else []
-    missing += [HISTORY.sheet(lang)] if not book.book.has_table(HISTORY.name) else []
+    missing = [REVIEW_SHEET[lang]] if not book.has_sheet(REVIEW_SHEET[lang]) else []
+    missing += [HISTORY.sheet(lang)] if not book.has_table(HISTORY.name) else []
     if missing:
         raise ArbookError(
-            f"{book.path.name} has no {' / '.join(missing)} sheet (made by an older arbook). "
+            f"{book.name} has no {' / '.join(missing)} sheet (made by an older arbook). "
             "Create a new book with 'arbook init NEW.xlsx' and copy your tables into it; "
             "nothing was written.")
 
@@ -293,7 +356,7 @@ def _history_row(s: ReviewSnapshot, lang: str) -> list[Cell]:
 # -- checklists ------------------------------------------------------------------------------
 
 
-def _checklists(book: WorkbookFile, evidence: dict[str, Evidence], as_of: date, lang: str
+def _checklists(book: WorkbookPort, evidence: dict[str, Evidence], as_of: date, lang: str
                 ) -> tuple[list[tuple[str, int, int]], list[list[Cell]]]:
     """Write arbook's evidence columns; return progress per step and the overdue items."""
     progress: list[tuple[str, int, int]] = []
@@ -304,7 +367,7 @@ def _checklists(book: WorkbookFile, evidence: dict[str, Evidence], as_of: date, 
                            (CHECKLIST_SHORT, dict.fromkeys((i.id for i in SHORT_LIST),
                                                            "Kurzcheckliste" if lang == "de"
                                                            else "Short checklist"))):
-        if not book.book.has_table(spec.name):
+        if not book.has_table(spec.name):
             continue
         raw = book.read_table(spec, write_keys=("arbook_check", "arbook_checked"),
                               keys=("item_id", "item", "owner", "due", "status"))
@@ -419,16 +482,22 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
                             _limited([[n, c, txt.money(v, lang), cur, txt.day(due, lang),
                                        txt.day(end, lang)]
                                       for n, c, cur, v, due, end in f.radar], lang)))
-    done = sum(p[1] for p in progress)
-    total = sum(p[2] for p in progress)
-    rows: list[list[Cell]] = [[title, a, b, _pct(a, b)] for title, a, b in progress]
-    rows.append([w["overall"], done, total, _pct(done, total)])
-    sections.append(Section("checklist", w["checklist"],
-                            [w["step"], w["done"], w["of"], w["progress"]], rows))
+    sections.append(checklist_section(progress, lang))
     sections.append(Section("late", w["late_items"], [w["item"], "", w["owner"], w["due"]],
                             _limited([[r[0], r[1], r[2], txt.day(r[3], lang)]
                                       for r in late], lang)))
     return sections
+
+
+def checklist_section(progress: list[tuple[str, int, int]], lang: str) -> Section:
+    """Checklist progress per step and overall (Review sheet, Start sheet, email)."""
+    w = txt.WORDS[lang]
+    done = sum(p[1] for p in progress)
+    total = sum(p[2] for p in progress)
+    rows: list[list[Cell]] = [[title, a, b, _pct(a, b)] for title, a, b in progress]
+    rows.append([w["overall"], done, total, _pct(done, total)])
+    return Section("checklist", w["checklist"], [w["step"], w["done"], w["of"], w["progress"]],
+                   rows)
 
 
 # KPI -> (its Settings target, True if lower is better)
@@ -483,15 +552,15 @@ def sheet_lines(sections: list[Section], lang: str) -> list[list[Cell]]:
     return lines
 
 
-def _block(book: WorkbookFile, lines: list[list[Cell]], height: int
+def _block(book: WorkbookPort, lines: list[list[Cell]], height: int
            ) -> list[list[tuple[str | None, bool]]]:
     """``lines`` as cells, padded with blank lines to ``height`` (clears an earlier run's)."""
     lines = lines[:height]
-    return ([_cells(line, book.book.date1904) for line in lines]
+    return ([_cells(line, book.date1904) for line in lines]
             + [[] for _ in range(height - len(lines))])
 
 
-def _write_review(book: WorkbookFile, sections: list[Section], f: Figures, data: _Book,
+def _write_review(book: WorkbookPort, sections: list[Section], f: Figures, data: _Book,
                   lang: str) -> None:
     sheet = REVIEW_SHEET[lang]
     book.write_block(sheet, REVIEW_BLOCK_TOP, 1, _block(book, sheet_lines(sections, lang),
@@ -505,12 +574,11 @@ def _write_review(book: WorkbookFile, sections: list[Section], f: Figures, data:
                      _block(book, chart, REVIEW_CHART_ROWS), 2)
 
 
-def _write_start_progress(book: WorkbookFile, sections: list[Section], lang: str) -> None:
+def _write_start_progress(book: WorkbookPort, section: Section, lang: str) -> None:
     """Checklist progress per step and overall on the Start sheet, below the totals."""
     sheet = START_SHEET[lang]
-    if sheet not in book.book.sheets:
+    if not book.has_sheet(sheet):
         return
-    section = next(s for s in sections if s.key == "checklist")
     lines: list[list[Cell]] = [[section.title], list(section.header), *section.rows]
     book.write_block(sheet, START_PROGRESS_TOP, 1, _block(book, lines, START_PROGRESS_HEIGHT),
                      START_PROGRESS_WIDTH)
@@ -519,8 +587,9 @@ def _write_start_progress(book: WorkbookFile, sections: list[Section], lang: str
 # -- the customer journey --------------------------------------------------------------------
 
 
-def _journey_customer(book: WorkbookFile) -> str | None:
-    if not book.book.has_table(JOURNEY.name):
+def typed_customer(book: WorkbookPort) -> str | None:
+    """The customer id typed on the Journey sheet (A2), if any."""
+    if not book.has_table(JOURNEY.name):
         return None
     raw = book.read_table(JOURNEY)
     values = [v for v in to_text(raw.columns["customer_id"]) if v and str(v).strip()] \
@@ -548,12 +617,11 @@ def _journey_lines(events: list[Event], customer: str, name: str, lang: str) -> 
     return lines
 
 
-def _write_journey(book: WorkbookFile, customer: str, data: _Book, lang: str) -> list[Event]:
+def _write_journey(book: WorkbookPort, customer: str, data: _Book, lang: str) -> list[Event]:
     events = customer_journey(data, customer)
     names = _names(data)
     lines = _journey_lines(events, customer, str(names.get(customer) or ""), lang)
-    info = book.book.table(JOURNEY.name)
-    book.write_block(info.sheet_name, JOURNEY_BLOCK_TOP, 1,
+    book.write_block(book.table_sheet(JOURNEY.name), JOURNEY_BLOCK_TOP, 1,
                      _block(book, lines, JOURNEY_BLOCK_HEIGHT), JOURNEY_BLOCK_WIDTH)
     return events
 
@@ -570,29 +638,34 @@ def journey_of(path: Path, customer: str, as_of: date | None = None,
                write: bool = True) -> JourneyResult:
     """Every touchpoint of ``customer``; also written to the Journey sheet unless ``write`` is
     False."""
-    path = Path(path)
+    path = _opened(path)
+    with WorkbookFile(path) as book:
+        if write and book.has_table(JOURNEY.name):
+            check_writable(path)
+        return journey_book(book, path, customer, as_of, write)
+
+
+def journey_book(book: WorkbookPort, path: Path, customer: str, as_of: date | None = None,
+                 write: bool = True) -> JourneyResult:
+    """The journey on any workbook port; written (and saved) only where the book has the
+    Journey sheet. The journal beside ``path`` adds the reminders, if there is one."""
     as_of = as_of or date.today()
-    if not path.exists():
-        raise ArbookError(f"{path}: file not found. Create one with 'arbook init {path.name}'.")
     jpath = journal_path_of(path)
     journal = Journal(jpath) if jpath.exists() else None
     try:
-        with WorkbookFile(path) as book:
-            data = _read(book, journal, as_of)
-            known = set(data.customers["customer_id"].dropna().astype(str))
-            if customer not in known:
-                raise ArbookError(f"customer '{customer}' is not on the Customers sheet; use "
-                                  "the id from the column 'Kundennr.' / 'Customer id'.")
-            name = str(data.customers.set_index("customer_id")["name"].get(customer) or "")
-            lang = data.settings.language
-            if write and book.book.has_table(JOURNEY.name):
-                check_writable(path)
-                events = _write_journey(book, customer, data, lang)
-                book.save()
-            else:
-                events = customer_journey(data, customer)
+        data = _read(book, journal, as_of)
     finally:
         if journal is not None:
             journal.close()
+    known = set(data.customers["customer_id"].dropna().astype(str))
+    if customer not in known:
+        raise ArbookError(f"customer '{customer}' is not on the Customers sheet; use "
+                          "the id from the column 'Kundennr.' / 'Customer id'.")
+    name = str(data.customers.set_index("customer_id")["name"].get(customer) or "")
+    lang = data.settings.language
+    if write and book.has_table(JOURNEY.name):
+        events = _write_journey(book, customer, data, lang)
+        book.save()
+    else:
+        events = customer_journey(data, customer)
     return JourneyResult(customer, name, lang, events)
-

@@ -14,12 +14,22 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
 
 from arbook import jobs
 from arbook import remind as remind_job
+from arbook import review as review_job
 from arbook.core.cells import ColumnValues, to_text
 from arbook.core.problems import ArbookError, Problem
-from arbook.core.schema import INVOICES, PROBLEMS, REMINDERS, SETTINGS
+from arbook.core.schema import (
+    CHECKLIST,
+    HISTORY,
+    INVOICES,
+    JOURNEY,
+    PROBLEMS,
+    REMINDERS,
+    SETTINGS,
+)
 from arbook.excel import entry
 from arbook.excel.xlwings_port import XlwingsWorkbook
 from arbook.io.workbook_file import WorkbookFile
@@ -290,3 +300,70 @@ def test_a_replaced_table_is_read_with_its_new_range_in_the_same_session(port):
     book.write_problems([Problem(f"m{i}", sheet="S", row=i) for i in range(4)], "de")
     assert to_text(book.read_table(PROBLEMS).columns["message"]).tolist() == \
         ["m0", "m1", "m2", "m3"]
+
+
+def test_table_sheet_names_the_sheet_holding_the_table(port):
+    book = port.session()
+    assert book.table_sheet(INVOICES.name) == "Rechnungen"
+    assert book.table_sheet(JOURNEY.name) == "Journey"
+    with pytest.raises(ArbookError):
+        book.table_sheet("tblNothing")
+
+
+@pytest.mark.parametrize("epoch", [WINDOWS_EPOCH, CALENDAR_MAC_1904], ids=["1900", "1904"])
+def test_the_date_system_is_the_books(tmp_path, epoch):
+    path = small_ledger(tmp_path / "Offene Posten.xlsx")
+    wb = load_workbook(path)
+    wb.epoch = epoch
+    wb.save(path)
+    for kind in (FilePort, StandInPort):
+        assert kind(path).session().date1904 is (epoch == CALENDAR_MAC_1904), kind.kind
+
+
+def test_review_through_the_port_gives_the_cli_figures_and_history(port, tmp_path):
+    oracle = _oracle(tmp_path)
+    cli = review_job.review(oracle, AS_OF)
+    book = port.session()
+    result = review_job.review_book(book, port.path, AS_OF)
+    port.end(book)
+    assert result.figures == cli.figures
+    assert {k: e.ok for k, e in result.evidence.items()} == \
+        {k: e.ok for k, e in cli.evidence.items()}
+    history = port.session().read_table(HISTORY, keys=("date", "receivables"))
+    assert history.columns["date"].numbers.tolist() == [(AS_OF - date(1899, 12, 30)).days]
+    assert history.columns["receivables"].numbers.tolist() == [cli.figures.receivables / 100]
+
+
+def test_checklist_check_through_the_port_writes_the_review_evidence(port, tmp_path):
+    oracle = _oracle(tmp_path)
+    cli = review_job.review(oracle, AS_OF)
+    book = port.session()
+    result = review_job.check_checklist_book(book, port.path, AS_OF)
+    port.end(book)
+    assert result.progress == cli.progress
+    with WorkbookFile(oracle) as expected:
+        assert _checks(port.session()) == _checks(expected)
+    assert port.session().read_table(HISTORY).rows.size == 0  # the review's parts stay
+
+
+def _checks(book) -> dict:
+    raw = book.read_table(CHECKLIST, keys=("item_id", "arbook_check"))
+    return dict(zip(to_text(raw.columns["item_id"]), to_text(raw.columns["arbook_check"]),
+                    strict=True))
+
+
+def test_journey_through_the_port_lists_what_the_cli_lists(port, tmp_path):
+    oracle = _oracle(tmp_path)
+    cli = review_job.journey_of(oracle, "K1", AS_OF)
+    book = port.session()
+    result = review_job.journey_book(book, port.path, "K1", AS_OF)
+    port.end(book)
+    assert result.events == cli.events and result.events
+    with pytest.raises(ArbookError, match="K9"):
+        review_job.journey_book(port.session(), port.path, "K9", AS_OF)
+
+
+def _oracle(tmp_path):
+    """The same ledger in a folder of its own (its own journal), for the CLI's run."""
+    (tmp_path / "oracle").mkdir()
+    return small_ledger(tmp_path / "oracle" / "Offene Posten.xlsx")

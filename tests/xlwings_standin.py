@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,26 @@ class StandInSheet:
 
 
 @dataclass
+class StandInBookApi:
+    """``book.api``: only Excel's ``Workbook.Date1904``."""
+
+    Date1904: bool = False  # noqa: N815 (Excel's name)
+
+
+@dataclass
 class StandInBook:
     name: str
     fullname: str
     sheets: list[StandInSheet]
     app: StandInApp = field(default_factory=StandInApp)
     saves: int = 0  # times the book was saved (Ctrl+S, or ``book.save()``)
+    api: StandInBookApi = field(default_factory=StandInBookApi)
+    selection: StandInRange | None = None  # the active cell (``book.selection``)
+
+    def select(self, sheet_name: str, row: int, column: int = 1) -> None:
+        """The user clicks a cell."""
+        sheet = next(s for s in self.sheets if s.name == sheet_name)
+        self.selection = StandInRange(sheet, (row, column), (row, column))
 
     def save(self) -> None:
         self.saves += 1
@@ -154,7 +169,8 @@ class StandInBook:
                                                  list(range_boundaries(table.ref)),
                                                  bool(table.totalsRowCount)))
             sheets.append(sheet)
-        return cls(Path(path).name, str(path), sheets)
+        return cls(Path(path).name, str(path), sheets,
+                   api=StandInBookApi(wb.epoch == CALENDAR_MAC_1904))
 
     def formulas(self) -> list[Formula]:
         return [v for s in self.sheets for v in s.cells.values() if isinstance(v, Formula)]

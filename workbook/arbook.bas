@@ -24,6 +24,9 @@ Public Sub ArbGetLabel(control As IRibbonControl, ByRef label)
         Case "arbRemindPreview": label = IIf(de, "Vorschau", "Preview")
         Case "arbRemindDraft": label = IIf(de, "Entw" & ChrW(252) & "rfe", "Draft")
         Case "arbRemindSend": label = IIf(de, "Senden", "Send")
+        Case "arbReviewSummary": label = IIf(de, "Kennzahlen", "Review summary")
+        Case "arbChecklist": label = IIf(de, "Checkliste pr" & ChrW(252) & "fen", "Check checklist")
+        Case "arbJourney": label = IIf(de, "Customer Journey", "Customer journey")
         Case "arbDocs": label = IIf(de, "Dokumentation", "Documentation")
         Case "arbDoctor": label = IIf(de, "Diagnose", "Diagnostics")
         Case "arbAbout": label = IIf(de, ChrW(220) & "ber arbook", "About arbook")
@@ -52,6 +55,18 @@ End Sub
 
 Public Sub ArbRemindSend(control As IRibbonControl)
     RunPython "import arbook.excel.entry as e; e.remind_send()"
+End Sub
+
+Public Sub ArbReviewSummary(control As IRibbonControl)
+    RunPython "import arbook.excel.entry as e; e.review_summary()"
+End Sub
+
+Public Sub ArbCheckChecklist(control As IRibbonControl)
+    RunPython "import arbook.excel.entry as e; e.check_checklist()"
+End Sub
+
+Public Sub ArbCustomerJourney(control As IRibbonControl)
+    RunPython "import arbook.excel.entry as e; e.customer_journey()"
 End Sub
 
 Public Sub ArbDocumentation(control As IRibbonControl)

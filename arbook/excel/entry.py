@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
 
 from arbook import __version__, imports, jobs
 from arbook import remind as remind_job
+from arbook import review as review_job
+from arbook.core.cells import to_text
 from arbook.core.problems import ArbookError, Problem, Severity
-from arbook.core.schema import BANK_QUEUE, SETTINGS
+from arbook.core.schema import BANK_QUEUE, CUSTOMERS, INVOICES, JOURNEY, SETTINGS
 from arbook.core.settings import settings_from_pairs
 from arbook.excel.addin import current_platform
 from arbook.excel.xlwings_port import XlwingsWorkbook
+from arbook.review_text import KPI_ROWS
 
 SHOWN_PROBLEMS = 8
+R = TypeVar("R")
 WORDS = {
     "de": {"problems": "Probleme (siehe Blatt Probleme)", "refreshed": "{n} Rechnungen "
            "aktualisiert, Stichtag {d:%d.%m.%Y}.", "errors": "Fehler", "none": "keine",
@@ -100,6 +106,12 @@ def problems_text(problems: list[Problem], lang: str) -> str:
     return "\n".join(lines)
 
 
+def _closing(lines: list[str], problems: list[Problem], lang: str) -> str:
+    """A message: the result lines, the problems, the reminder to save."""
+    return "\n\n".join(filter(None, ["\n".join(lines), problems_text(problems, lang),
+                                     WORDS[lang]["save"]]))
+
+
 def refresh(book: XlwingsWorkbook | None = None) -> jobs.RefreshResult | None:
     """Ribbon "Aktualisieren / Refresh"."""
     def job(port: XlwingsWorkbook) -> jobs.RefreshResult:
@@ -146,8 +158,7 @@ def invoice_summary(result: imports.InvoiceImportResult, lang: str) -> str:
                                       customers=result.customers_added)]
     if result.already_imported:
         lines.append(words["seen"].format(when=result.already_imported))
-    return "\n\n".join(filter(None, ["\n".join(lines), problems_text(result.problems, lang),
-                                     WORDS[lang]["save"]]))
+    return _closing(lines, result.problems, lang)
 
 
 def import_bank(book: XlwingsWorkbook | None = None) -> imports.BankImportResult | None:
@@ -225,6 +236,122 @@ def remind_draft(book: XlwingsWorkbook | None = None) -> remind_job.RemindResult
 def remind_send(book: XlwingsWorkbook | None = None) -> remind_job.RemindResult | None:
     """Ribbon "Senden / Send": by SMTP after the user confirms, journaled, never twice."""
     return _remind(book, dry_run=False, send_mail=True)
+
+
+REVIEW_WORDS = {
+    "de": {"review": "Review zum {d:%d.%m.%Y} auf Blatt Review geschrieben, Verlauf auf Blatt "
+           "History, Checklisten geprüft.", "email": "Zusammenfassung (E-Mail-Entwurf): {p}",
+           "journey_too": "Customer Journey von {c} auf Blatt Journey.",
+           "checked": "Checklisten zum {d:%d.%m.%Y} geprüft: {ok} von {n} automatischen "
+           "Prüfungen erfüllt (Spalte arbook-Prüfung).", "progress": "Fortschritt {done} von "
+           "{of} Punkten erledigt ({pct} %), siehe Blatt Start.",
+           "late": "{n} Punkt(e) überfällig.", "journey": "Customer Journey {c} {name}: {n} "
+           "Ereignis(se) auf Blatt Journey.", "not_written": "Customer Journey {c} {name}: {n} "
+           "Ereignis(se); die Mappe hat kein Blatt Journey, nichts geschrieben.",
+           "no_customer": "Welcher Kunde? Eine Zeile auf dem Blatt Rechnungen oder Kunden "
+           "auswählen oder die Kundennr. auf dem Blatt Journey in A2 eintragen."},
+    "en": {"review": "Review as of {d:%Y-%m-%d} written to the Review sheet, history to the "
+           "History sheet, checklists checked.", "email": "Summary (email draft): {p}",
+           "journey_too": "Customer journey of {c} on the Journey sheet.",
+           "checked": "Checklists checked as of {d:%Y-%m-%d}: {ok} of {n} automatic checks "
+           "passed (column arbook check).", "progress": "Progress: {done} of {of} items done "
+           "({pct} %), see the Start sheet.",
+           "late": "{n} item(s) overdue.", "journey": "Customer journey {c} {name}: {n} "
+           "event(s) on the Journey sheet.", "not_written": "Customer journey {c} {name}: {n} "
+           "event(s); the workbook has no Journey sheet, nothing was written.",
+           "no_customer": "Which customer? Select a row on the Invoices or Customers sheet, or "
+           "type the customer id into A2 on the Journey sheet."},
+}
+SHOWN_KPIS = ("receivables", "overdue_share", "dso", "cei")
+
+
+def _reported(book: XlwingsWorkbook | None, work: Callable[[XlwingsWorkbook], R],
+              text: Callable[[R], str]) -> R | None:
+    """Run ``work`` on the open book and show ``text`` of its result in a message box."""
+    def job(port: XlwingsWorkbook) -> R:
+        result = work(port)
+        port.message(text(result))
+        return result
+    return _run(job, book)
+
+
+def review_summary(book: XlwingsWorkbook | None = None) -> review_job.ReviewResult | None:
+    """Ribbon "Kennzahlen / Review summary": ``arbook review`` on the open book (this week)."""
+    return _reported(book, lambda port: review_job.review_book(port, port.path,
+                                                               progress=port.progress),
+                     review_text)
+
+
+def review_text(result: review_job.ReviewResult) -> str:
+    """The review's headline figures, checklist progress and problems, for a message box."""
+    lang, words = result.lang, REVIEW_WORDS[result.lang]
+    lines = [words["review"].format(d=result.as_of)]
+    kpis = next(s for s in result.sections if s.key == "kpis")
+    for key, row in zip(KPI_ROWS, kpis.rows, strict=True):
+        if key in SHOWN_KPIS:
+            lines.append(f"- {row[0]}: {row[1]}")
+    lines.append(_progress_line(result.progress, lang))
+    if result.journey_customer:
+        lines.append(words["journey_too"].format(c=result.journey_customer))
+    if result.outbox_file is not None:
+        lines.append(words["email"].format(p=result.outbox_file))
+    return _closing(lines, result.problems, lang)
+
+
+def _progress_line(progress: list[tuple[str, int, int]], lang: str) -> str:
+    done, of = sum(p[1] for p in progress), sum(p[2] for p in progress)
+    pct = review_job.checklist_section(progress, lang).rows[-1][3]
+    return REVIEW_WORDS[lang]["progress"].format(done=done, of=of, pct=pct if of else "–")
+
+
+def check_checklist(book: XlwingsWorkbook | None = None
+                    ) -> review_job.ChecklistResult | None:
+    """Ribbon "Checkliste prüfen / Check checklist": only the automatic evidence on the
+    checklist sheets and the progress on the Start sheet, not the whole review."""
+    return _reported(book, lambda port: review_job.check_checklist_book(
+        port, port.path, progress=port.progress), checklist_text)
+
+
+def checklist_text(result: review_job.ChecklistResult) -> str:
+    lang, words = result.lang, REVIEW_WORDS[result.lang]
+    ok = sum(1 for e in result.evidence.values() if e.ok)
+    lines = [words["checked"].format(d=result.as_of, ok=ok, n=len(result.evidence)),
+             _progress_line(result.progress, lang)]
+    if result.late:
+        lines.append(words["late"].format(n=len(result.late)))
+    return _closing(lines, result.problems, lang)
+
+
+def customer_journey(book: XlwingsWorkbook | None = None) -> review_job.JourneyResult | None:
+    """Ribbon "Customer Journey": the journey of the customer in the active cell's row
+    (Invoices or Customers sheet), else of the one typed on the Journey sheet (A2)."""
+    def job(port: XlwingsWorkbook) -> review_job.JourneyResult:
+        customer = chosen_customer(port) or review_job.typed_customer(port)
+        if not customer:
+            raise ArbookError(REVIEW_WORDS[_language(port)]["no_customer"])
+        result = review_job.journey_book(port, port.path, customer)
+        written = port.has_table(JOURNEY.name)
+        port.message(REVIEW_WORDS[result.lang]["journey" if written else "not_written"].format(
+            c=result.customer, name=result.name, n=len(result.events)))
+        return result
+    return _run(job, book)
+
+
+def chosen_customer(port: XlwingsWorkbook) -> str | None:
+    """The customer id in the active cell's row, on the Invoices or Customers table."""
+    selected = port.selected_row()
+    if selected is None:
+        return None
+    sheet, row = selected
+    for spec in (INVOICES, CUSTOMERS):
+        if not port.has_table(spec.name) or port.table_sheet(spec.name) != sheet:
+            continue
+        raw = port.read_table(spec, keys=("customer_id",))
+        hit = np.flatnonzero(raw.rows == row)
+        if hit.size:
+            value = to_text(raw.columns["customer_id"])[hit[0]]
+            return str(value).strip() if value and str(value).strip() else None
+    return None
 
 
 def documentation(book: XlwingsWorkbook | None = None) -> None:

@@ -4,8 +4,9 @@ Uses only: ``book.name``, ``book.fullname``, ``book.save()``, ``book.sheets`` (`
 ``sheet.tables`` with ``table.name``, ``table.range``, ``table.show_totals``, ``table.resize``),
 ``sheet.range((row, col), (row, col))`` with ``.options(ndim=2).value`` and ``.value =``, and
 ``book.app`` (``status_bar``, ``screen_updating``, ``alert``; the ribbon's file dialog also
-``app.api.GetOpenFilename``). The tests run the same contract against an in-memory stand-in
-for exactly these objects.
+``app.api.GetOpenFilename``), ``book.selection`` (``.sheet.name``, ``.row``: the customer
+journey's row) and ``book.api.Date1904`` (Windows). The tests run the same contract against
+an in-memory stand-in for exactly these objects.
 
 Rows are matched by the table's key (invoice number) as Excel shows them now, so sorting and
 filtering by the user do not matter; whole columns are written in one call each (an import's
@@ -161,6 +162,25 @@ class XlwingsWorkbook:
 
     def has_sheet(self, name: str) -> bool:
         return any(sheet.name == name for sheet in self.book.sheets)
+
+    def table_sheet(self, name: str) -> str:
+        return self._table(name)[0].name
+
+    @property
+    def date1904(self) -> bool:
+        """Excel's "use 1904 date system" (``Workbook.Date1904``; Windows). Where the book's
+        object model is not reachable that way (the Mac), the 1900 system, Excel's default."""
+        try:
+            return bool(self.book.api.Date1904)
+        except AttributeError:
+            return False
+
+    def selected_row(self) -> tuple[str, int] | None:
+        """The sheet and row of the active cell (``book.selection``), None if nothing is."""
+        selection = self.book.selection
+        if selection is None:
+            return None
+        return selection.sheet.name, int(selection.row)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -36,6 +36,13 @@ class WorkbookPort(Protocol):
 
     def has_sheet(self, name: str) -> bool: ...
 
+    def table_sheet(self, name: str) -> str:
+        """The name of the sheet that holds table ``name`` (users may rename sheets)."""
+
+    @property
+    def date1904(self) -> bool:
+        """Whether the book counts dates from 1904 (``write_block`` takes date serials)."""
+
     def read_table(self, spec: TableSpec, write_keys: tuple[str, ...] = (),
                    keys: tuple[str, ...] | None = None) -> RawTable:
         """A table's columns by key; ``write_keys`` are located for ``write_computed``."""

@@ -82,6 +82,13 @@ class WorkbookFile:
     def has_sheet(self, name: str) -> bool:
         return name in self.book.sheets
 
+    def table_sheet(self, name: str) -> str:
+        return self.book.table(name).sheet_name
+
+    @property
+    def date1904(self) -> bool:
+        return self.book.date1904
+
     def progress(self, message: str) -> None:
         """A closed file shows no progress; the CLI passes its own spinner to the jobs."""
 
