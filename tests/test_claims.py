@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbook.core.claims import ClaimItem, accrued_interest, claims_for, is_business
-from arbook.core.interest import RateTable
+from arbook.core.interest import RateTable, default_interest
 from arbook.io.lawdata import load_rate_table
 
 # Basiszinssatz (Deutsche Bundesbank): 2023-01-01 1.62 %, 2023-07-01 3.12 %.
@@ -130,3 +130,8 @@ def test_whole_ledger_interest_equals_the_per_item_claims(rows, variant, as_of):
         assert one.items[0].interest_cents == got
         if not one.items[0].interest_known:
             assert missing
+        start = one.items[0].default_from
+        if start and start < as_of and one.items[0].interest_known and one.margin:
+            # independently of both fast paths: the Decimal calculation of core.interest
+            exact = default_interest(open_cents, start, as_of, Decimal(one.margin), table)
+            assert exact.total_cents == got

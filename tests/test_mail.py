@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel.numbers import format_currency
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -410,3 +411,13 @@ def test_any_customer_text_stays_text_in_every_html_letter(kind, name, address, 
                                                       baseline.html)))
     if "{{ 7*7 }}" in address:  # data is never evaluated as a template
         assert "{{ 7*7 }}" in letter.text
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False,
+                   allow_infinity=False),
+       st.sampled_from(["EUR", "CHF", "USD", "GBP", "JPY", "PLN"]), st.sampled_from(["de", "en"]))
+def test_fast_money_format_is_babels_to_the_character(amount, currency, lang):
+    templates = TemplateSet(lang)
+    assert templates.money(amount, currency) == format_currency(amount, currency,
+                                                               locale=templates.locale)

@@ -120,6 +120,7 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
     problems: list[Problem] = []
     claimed: list[ItemClaim] = []
     missing_reported: set[date] = set()
+    weights: dict[date, int] = {}  # rate x days per start of default (items without payments)
     for item in items:
         start = default_start(item.due, item.invoice_date, business, consumer_notice,
                               item.first_reminder)
@@ -128,8 +129,14 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
         if in_default and margin is not None and start < as_of and item.open_cents > 0:
             paid = sum(cents for _day, cents in item.payments)
             try:
-                interest = default_interest(item.open_cents + paid, start, as_of, margin, table,
-                                            [p for p in item.payments if p[1] > 0]).total_cents
+                if item.payments:
+                    interest = default_interest(item.open_cents + paid, start, as_of, margin,
+                                                table, [p for p in item.payments if p[1] > 0]
+                                                ).total_cents
+                else:  # the same cents, without Decimal arithmetic per item (long letters)
+                    if start not in weights:
+                        weights[start] = _rate_days(start, as_of, int(margin * 100), table)
+                    interest = _round_interest(item.open_cents * weights[start])
             except RateMissing as exc:
                 known = False
                 if exc.half_year not in missing_reported:
@@ -199,9 +206,13 @@ def accrued_interest(open_cents: np.ndarray, due: np.ndarray, invoice_date: np.n
         weight[live] = values[table_index.get_indexer(keys)]
     known = weight >= 0
     numerator = np.where(known, open_cents, 0) * np.maximum(weight, 0)  # cents x rate% x 100 x days
+    return _round_interest(numerator).astype(np.int64), missing
+
+
+def _round_interest(numerator):
+    """Cents from principal cents x (rate in hundredths of a point x days), half up, once."""
     denominator = 100 * 100 * DAYS_PER_YEAR
-    cents = (2 * numerator + denominator) // (2 * denominator)
-    return cents.astype(np.int64), missing
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def _rate_days(start: date, end: date, margin_hundredths: int, table: RateTable) -> int:

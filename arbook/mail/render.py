@@ -44,7 +44,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -101,6 +101,35 @@ def default_dir() -> Path:
     return Path(str(files("arbook.mailtemplates")))
 
 
+class MoneyFormat:
+    """Babel's currency format for one locale and currency, applied without Babel's per-call
+    cost (about 0.1 ms: a statement of thousands of items spent seconds there). Amounts with
+    more decimals than the currency has, or currencies without two decimals, go to Babel.
+    The result is Babel's, character for character (tested)."""
+
+    SAMPLE = Decimal("1234567.89")
+
+    def __init__(self, currency: str, locale: Locale):
+        self.currency, self.locale = currency, locale
+        symbols = locale.number_symbols.get("latn", locale.number_symbols)
+        self.decimal, self.group = symbols["decimal"], symbols["group"]
+        number = f"{self.SAMPLE:,.2f}".translate({ord(","): self.group, ord("."): self.decimal})
+        positive = format_currency(self.SAMPLE, currency, locale=locale)
+        negative = format_currency(-self.SAMPLE, currency, locale=locale)
+        self.usable = (get_currency_precision(currency) == 2 and positive.count(number) == 1
+                       and negative.count(number) == 1)
+        self.pos = positive.split(number) if self.usable else None
+        self.neg = negative.split(number) if self.usable else None
+
+    def format(self, amount: Decimal | int) -> str:
+        value = Decimal(amount)
+        if not self.usable or value.as_tuple().exponent < -2 or not value.is_finite():
+            return format_currency(amount, self.currency, locale=self.locale)
+        digits = f"{abs(value):,.2f}".translate({ord(","): self.group, ord("."): self.decimal})
+        before, after = self.neg if value < 0 else self.pos
+        return f"{before}{digits}{after}"
+
+
 class TemplateSet:
     """The templates of one language: the user's overrides first, then the defaults."""
 
@@ -111,6 +140,7 @@ class TemplateSet:
         self.lang = lang
         self.locale = Locale.parse(LOCALES[lang])  # parsed once: Babel re-parses a string per call
         self._money_cache: dict[tuple[Decimal | int, str], str] = {}
+        self._money_formats: dict[str, MoneyFormat] = {}
         self._date_cache: dict[date, str] = {}
         self.override_dir = override_dir
         loaders: list[BaseLoader] = []
@@ -132,8 +162,13 @@ class TemplateSet:
             raise TypeError(f"money needs a Decimal amount, got {type(amount).__name__}")
         key = (amount, currency)
         if key not in self._money_cache:  # a long statement repeats amounts and dates
-            self._money_cache[key] = format_currency(amount, currency, locale=self.locale)
+            self._money_cache[key] = self._money_format(currency).format(amount)
         return self._money_cache[key]
+
+    def _money_format(self, currency: str) -> MoneyFormat:
+        if currency not in self._money_formats:
+            self._money_formats[currency] = MoneyFormat(currency, self.locale)
+        return self._money_formats[currency]
 
     def date(self, value: date | None) -> str:
         if value is None:
