@@ -120,7 +120,7 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
     problems: list[Problem] = []
     claimed: list[ItemClaim] = []
     missing_reported: set[date] = set()
-    weights: dict[date, int] = {}  # rate x days per start of default (items without payments)
+    weights: dict[date, int | RateMissing] = {}  # rate x days per start of default
     for item in items:
         start = default_start(item.due, item.invoice_date, business, consumer_notice,
                               item.first_reminder)
@@ -135,7 +135,12 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
                                                 ).total_cents
                 else:  # the same cents, without Decimal arithmetic per item (long letters)
                     if start not in weights:
-                        weights[start] = _rate_days(start, as_of, int(margin * 100), table)
+                        try:
+                            weights[start] = _rate_days(start, as_of, int(margin * 100), table)
+                        except RateMissing as exc:
+                            weights[start] = exc  # the next item with this start: no retry
+                    if isinstance(weights[start], RateMissing):
+                        raise weights[start]
                     interest = _round_interest(item.open_cents * weights[start])
             except RateMissing as exc:
                 known = False
