@@ -221,7 +221,9 @@ def review_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         _write_review(book, sections, figures, data, lang)
         book.write_rows(HISTORY, [_history_row(s, lang)
                                   for s in history[-HISTORY_CHART_ROWS:]])
-        _write_start_progress(book, checklist_section(progress_rows, lang), lang)
+        kept = _write_start_progress(book, checklist_section(progress_rows, lang), lang)
+        if kept is not None:
+            data.problems.append(kept)
         chosen = typed_customer(book)
         if chosen:
             _write_journey(book, chosen, data, lang)
@@ -259,7 +261,9 @@ def check_checklist_book(book: WorkbookPort, path: Path, as_of: date | None = No
     lang = found.data.settings.language
     step("writing the checklists")
     progress_rows, late = _checklists(book, found.evidence, as_of, lang)
-    _write_start_progress(book, checklist_section(progress_rows, lang), lang)
+    kept = _write_start_progress(book, checklist_section(progress_rows, lang), lang)
+    if kept is not None:
+        found.data.problems.append(kept)
     book.write_problems([p.at_file(book.name) for p in found.data.problems], lang)
     book.save()
     return ChecklistResult(as_of, lang, found.evidence, progress_rows, late, found.data.problems)
@@ -489,6 +493,9 @@ def build_sections(f: Figures, data: _Book, progress: list[tuple[str, int, int]]
     return sections
 
 
+PROGRESS_TITLES = {txt.WORDS[lang]["checklist"] for lang in txt.WORDS}  # arbook's own block
+
+
 def checklist_section(progress: list[tuple[str, int, int]], lang: str) -> Section:
     """Checklist progress per step and overall (Review sheet, Start sheet, email)."""
     w = txt.WORDS[lang]
@@ -574,14 +581,24 @@ def _write_review(book: WorkbookPort, sections: list[Section], f: Figures, data:
                      _block(book, chart, REVIEW_CHART_ROWS), 2)
 
 
-def _write_start_progress(book: WorkbookPort, section: Section, lang: str) -> None:
-    """Checklist progress per step and overall on the Start sheet, below the totals."""
+def _write_start_progress(book: WorkbookPort, section: Section, lang: str) -> Problem | None:
+    """Checklist progress per step and overall on the Start sheet, below the totals; not
+    where the user has put cells of their own (then a problem says so)."""
     sheet = START_SHEET[lang]
     if not book.has_sheet(sheet):
-        return
+        return None
+    there = book.cell_text(sheet, START_PROGRESS_TOP, 1)
+    if there is not None and there.strip() not in PROGRESS_TITLES:  # the user's own cells
+        return Problem(
+            f"Start!A{START_PROGRESS_TOP} holds your own text ('{there[:40]}'), so the checklist "
+            "progress was not written there; it is on the Review sheet. Move your cells to "
+            f"keep the progress on Start / Start!A{START_PROGRESS_TOP}: eigene Einträge, "
+            "der Checklisten-Fortschritt steht auf dem Blatt Review.",
+            sheet=sheet, row=START_PROGRESS_TOP, column="A", severity=Severity.WARNING)
     lines: list[list[Cell]] = [[section.title], list(section.header), *section.rows]
     book.write_block(sheet, START_PROGRESS_TOP, 1, _block(book, lines, START_PROGRESS_HEIGHT),
                      START_PROGRESS_WIDTH)
+    return None
 
 
 # -- the customer journey --------------------------------------------------------------------

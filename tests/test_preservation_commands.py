@@ -1,10 +1,10 @@
 """Every command that writes a workbook leaves what it does not own as it was.
 
 test_preservation.py proves this for refresh in detail; here each other writing command
-(import-invoices, import-bank, remind, nightly) runs on the same rich book (chart, image, pivot,
-comments, validation, conditional formats, names, hidden sheets, VBA, ribbon, user columns and
-sheets). Parts outside arbook's own sheets and tables must be byte-identical as stored, shared
-strings may only grow at the end, and every user cell keeps its value.
+(import-invoices, import-bank, remind, nightly, review) runs on the same rich book (chart,
+image, pivot, comments, validation, conditional formats, names, hidden sheets, VBA, ribbon,
+user columns and sheets). Parts outside arbook's own sheets and tables must be byte-identical
+as stored, shared strings may only grow at the end, and every user cell keeps its value.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from arbook import imports, nightly, remind
-from arbook.core.schema import START_SHEET, TABLES
+from arbook import imports, nightly, remind, review
+from arbook.core.schema import REVIEW_SHEET, START_SHEET, TABLES
 from tests.fixtures_rich import read_members
 from tests.test_imports import PAY_RE100, UNKNOWN, write_camt
 from tests.test_preservation import (  # noqa: F401  (rich_template: the fixture)
@@ -49,12 +49,13 @@ def run_nightly(book: Path) -> None:
 
 
 COMMANDS = {"import-invoices": import_invoices, "import-bank": import_bank,
-            "remind": lambda book: remind.remind(book, AS_OF), "nightly": run_nightly}
+            "remind": lambda book: remind.remind(book, AS_OF), "nightly": run_nightly,
+            "review": lambda book: review.review(book, AS_OF)}
 
 
 def arbook_parts(book: Path, sheet_parts: dict[str, str]) -> set[str]:
     """Parts arbook may rewrite: its own sheets and tables, workbook.xml, shared strings."""
-    own_sheets = {spec.sheet("de") for spec in TABLES} | {START_SHEET["de"]}
+    own_sheets = {spec.sheet("de") for spec in TABLES} | {START_SHEET["de"], REVIEW_SHEET["de"]}
     own_tables = {spec.name for spec in TABLES}
     parts = {"xl/workbook.xml", "xl/sharedStrings.xml"}
     parts |= {part for sheet, part in sheet_parts.items() if sheet in own_sheets}

@@ -310,6 +310,13 @@ class XlwingsWorkbook:
                 for line in cells]
         sheet.range((top, left), (top + len(rows) - 1, left + width - 1)).value = rows
 
+    def cell_text(self, sheet_name: str, row: int, col: int) -> str | None:
+        sheet = next((s for s in self.book.sheets if s.name == sheet_name), None)
+        if sheet is None:
+            return None
+        value = sheet.range((row, col)).options(ndim=2).value[0][0]
+        return None if value is None or value == "" else str(value)
+
     def request_recalculation(self) -> None:
         """Excel recalculates the open book by itself."""
 

@@ -66,6 +66,10 @@ class WorkbookPort(Protocol):
         """Add rows (values by column key) after the table's last filled row and grow the
         table; text that looks like a formula stays text. Returns the first new row."""
 
+    def cell_text(self, sheet_name: str, row: int, col: int) -> str | None:
+        """What one cell shows as text (None: empty), e.g. to check a block is still arbook's."""
+        ...
+
     def write_problems(self, problems: list[Problem], lang: str) -> None: ...
 
     def write_block(self, sheet_name: str, top: int, left: int, cells: Block,

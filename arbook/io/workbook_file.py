@@ -324,6 +324,23 @@ class WorkbookFile:
         self.package.replace(info.sheet_part, xml)
         self._resize_table(info, first_col, header_row, last_col, last_row)
 
+    def cell_text(self, sheet_name: str, row: int, col: int) -> str | None:
+        """What one cell holds, as text (numbers as their stored text); None when empty."""
+        part = self.book.sheets.get(sheet_name)
+        if part is None:
+            return None
+        index = scan_sheet(self.package.read(part), {col}, [], row, row)
+        cells = index.columns.get(col)
+        rows = np.flatnonzero(index.row_num == row)
+        if cells is None or not len(rows):
+            return None
+        out_pos = np.full(len(index.row_num), -1, dtype=np.int64)
+        out_pos[rows[0]] = 0
+        raw = raw_column(cells, out_pos, 1, self.book.shared_string_table)
+        if raw.texts[0] is not None:
+            return str(raw.texts[0])
+        return None if np.isnan(raw.numbers[0]) else repr(float(raw.numbers[0]))
+
     def append_rows(self, spec: TableSpec, rows: list[dict[str, CellValue]]) -> int:
         """Add rows (values by column key) at the end of a table and grow the table.
 
