@@ -680,6 +680,21 @@ def _add_package_parts(path: Path, info: dict[str, Any], lang: str) -> list[str]
     members["_rels/.rels"] = _add_rel(members["_rels/.rels"], "rIdRibbon", REL_RIBBON,
                                       "customUI/customUI14.xml")
 
+    # An external link to another workbook (Excel keeps its cached values in the part).
+    added["xl/externalLinks/externalLink1.xml"] = (
+        f'<externalLink xmlns="{NS_MAIN}" xmlns:r="{NS_REL}"><externalBook r:id="rId1">'
+        '<sheetNames><sheetName val="Plan"/></sheetNames><sheetDataSet><sheetData sheetId="0">'
+        '<row r="1"><cell r="A1"><v>42</v></cell></row></sheetData></sheetDataSet>'
+        '</externalBook></externalLink>').encode()
+    added["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{NS_REL}/externalLinkPath" Target="Budget-2026.xlsx" '
+        'TargetMode="External"/></Relationships>').encode()
+    members["xl/_rels/workbook.xml.rels"] = _add_rel(
+        members["xl/_rels/workbook.xml.rels"], "rIdExt1", f"{NS_REL}/externalLink",
+        "externalLinks/externalLink1.xml")
+
     # Excel keeps text in the shared-strings table.
     added["xl/sharedStrings.xml"] = _share_strings(members, list(sheets.values()))
     members["xl/_rels/workbook.xml.rels"] = _add_rel(
@@ -692,6 +707,9 @@ def _add_package_parts(path: Path, info: dict[str, Any], lang: str) -> list[str]
         f'<calcPr calcId="191029"/><pivotCaches><pivotCache cacheId="1" '
         f'xmlns:r="{NS_REL}" r:id="rIdPivotCache1"/></pivotCaches>'.encode(), workbook)
     assert count == 1, "calcPr not found in workbook.xml"
+    workbook = workbook.replace(b"</sheets>", f'</sheets><externalReferences><externalReference '
+                                f'xmlns:r="{NS_REL}" r:id="rIdExt1"/></externalReferences>'
+                                .encode(), 1)
     members["xl/workbook.xml"] = workbook
 
     types = members["[Content_Types].xml"]
@@ -701,6 +719,7 @@ def _add_package_parts(path: Path, info: dict[str, Any], lang: str) -> list[str]
         ("/xl/pivotCache/pivotCacheDefinition1.xml", f"{CT_SHEET}.pivotCacheDefinition+xml"),
         ("/xl/pivotCache/pivotCacheRecords1.xml", f"{CT_SHEET}.pivotCacheRecords+xml"),
         ("/xl/pivotTables/pivotTable1.xml", f"{CT_SHEET}.pivotTable+xml"),
+        ("/xl/externalLinks/externalLink1.xml", f"{CT_SHEET}.externalLink+xml"),
     ]
     extra = '<Default Extension="bin" ContentType="' + CT_VBA + '"/>'
     if b'Extension="png"' not in types:
