@@ -89,6 +89,17 @@ def book(tmp_path):
     return path
 
 
+def issued_before(book: Path, days: list[date]) -> None:
+    """K1 received stage 1, 2, ... of RE-1 on these days (sent, in the journal)."""
+    with Journal.for_book(book) as journal:
+        for stage, day in enumerate(days, start=1):
+            record = journal.intend(day=day, customer_id="K1", stage_no=stage,
+                                    stage_name=f"S{stage}", invoice_nos=["RE-1"],
+                                    totals={"EUR": 100000}, interest={}, fees={},
+                                    channel="email")
+            journal.mark(record, State.SENT)
+
+
 class Inbox:
     """A real SMTP server on 127.0.0.1 that keeps what it receives."""
 
@@ -199,14 +210,7 @@ def test_send_delivers_exactly_the_expected_messages_once(book, smtp):
 
 
 def test_last_stage_goes_in_cc_to_the_escalation_contact(book, smtp):
-    with Journal.for_book(book) as journal:  # K1 had stages 1..3 before
-        for stage, day in ((1, date(2026, 5, 8)), (2, date(2026, 5, 22)),
-                           (3, date(2026, 6, 5))):
-            record = journal.intend(day=day, customer_id="K1", stage_no=stage,
-                                    stage_name=f"S{stage}", invoice_nos=["RE-1"],
-                                    totals={"EUR": 100000}, interest={}, fees={},
-                                    channel="email")
-            journal.mark(record, State.SENT)
+    issued_before(book, [date(2026, 5, 8), date(2026, 5, 22), date(2026, 6, 5)])  # stages 1-3
     result = job.remind(book, date(2026, 6, 20), send_mail=True, customer="K1")
     (p,) = result.reminders
     assert p.stage_no == 4 and p.outcome == "sent"
@@ -301,14 +305,8 @@ def test_cli_preview_and_help(book):
 
 
 def test_after_the_last_stage_the_customer_is_escalated_with_a_csv(book):
-    with Journal.for_book(book) as journal:  # K1 had all four stages, the last on 2026-05-10
-        for stage, day in ((1, date(2026, 4, 5)), (2, date(2026, 4, 19)), (3, date(2026, 5, 3)),
-                           (4, date(2026, 5, 10))):
-            record = journal.intend(day=day, customer_id="K1", stage_no=stage,
-                                    stage_name=f"S{stage}", invoice_nos=["RE-1"],
-                                    totals={"EUR": 100000}, interest={}, fees={},
-                                    channel="draft")
-            journal.mark(record, State.DRAFTED)
+    issued_before(book, [date(2026, 4, 5), date(2026, 4, 19), date(2026, 5, 3),
+                         date(2026, 5, 10)])  # all four stages, the last on 2026-05-10
     result = job.remind(book, AS_OF, customer="K1")
     assert result.reminders == []
     (escalation,) = result.plan.escalations
