@@ -421,3 +421,22 @@ def test_fast_money_format_is_babels_to_the_character(amount, currency, lang):
     templates = TemplateSet(lang)
     assert templates.money(amount, currency) == format_currency(amount, currency,
                                                                locale=templates.locale)
+
+
+def test_a_looping_override_is_stopped_after_the_time_limit_and_the_next_letter_works(tmp_path):
+    """Two nested loops of 100,000 would run for hours: the worker is ended, the run goes on."""
+    own = tmp_path / "templates" / "de"
+    own.mkdir(parents=True)
+    (own / "reminder.txt.j2").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}x\n",
+        encoding="utf-8")
+    context = _context("reminder")
+    looping = TemplateSet("de", tmp_path / "templates", time_limit=1.0)
+    started = time.perf_counter()
+    with pytest.raises(TemplateProblem, match="took longer than 1 s") as info:
+        looping.render("reminder", context)
+    assert time.perf_counter() - started < 10
+    assert str(own) in str(info.value)
+    (own / "reminder.txt.j2").write_text("Guten Tag {{ customer.name }}\n", encoding="utf-8")
+    fixed = TemplateSet("de", tmp_path / "templates", time_limit=5.0)
+    assert fixed.render("reminder", context).text.startswith("Guten Tag")

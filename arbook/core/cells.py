@@ -109,7 +109,7 @@ def parse_money_text(text: str) -> int | None:
     if decimal_sep and not whole:
         whole = "0"
     whole = whole.replace(".", "").replace(",", "")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+    if not _ascii_digits(whole) or (frac and (not _ascii_digits(frac) or len(frac) > 2)):
         return None
     return sign * (int(whole) * 100 + int((frac + "00")[:2]))
 
@@ -210,6 +210,11 @@ def _within_range(col: RawColumn, raw: RawTable, label: str,
     return np.where(wild, np.nan, nums)
 
 
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: ``str.isdigit`` also accepts '²' and other digits ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def to_ints(col: RawColumn, raw: RawTable, label: str, problems: list[Problem]) -> pd.Series:
     out = pd.array([pd.NA] * len(col), dtype="Int64")
     nums = _within_range(col, raw, label, problems)
@@ -219,7 +224,7 @@ def to_ints(col: RawColumn, raw: RawTable, label: str, problems: list[Problem]) 
         problems.append(_problem(raw, label, i, f"{nums[i]:g} is not a whole number"))
     for i in np.flatnonzero(col.texts != None):  # noqa: E711
         text = str(col.texts[i]).strip()
-        if text.lstrip("-").isdigit() and len(text) <= len(str(MAX_UNITS)):
+        if _ascii_digits(text.removeprefix("-")) and len(text) <= len(str(MAX_UNITS)):
             out[i] = int(text)
         elif text:
             problems.append(_problem(raw, label, i, f"'{text}' is not a whole number"))

@@ -208,7 +208,7 @@ def parse_schedule(text: str | None, stages: int) -> tuple[int, ...] | None:
     if text is None or pd.isna(text) or not str(text).strip():
         return None
     parts = [p for p in _SCHEDULE_SPLIT.split(str(text).strip()) if p]
-    if not all(p.isdigit() for p in parts) or len(parts) != stages:
+    if not all(p.isascii() and p.isdigit() for p in parts) or len(parts) != stages:
         raise ValueError(f"'{text}' must be {stages} whole numbers of days after the due date, "
                          f"one per stage, such as '10, 20, 30, 40'")
     days = tuple(int(p) for p in parts)

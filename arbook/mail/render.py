@@ -58,6 +58,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from arbook.core.problems import ArbookError
 from arbook.mail import TemplateProblem
+from arbook.mail.guard import RENDER_SECONDS, render_guarded
 from arbook.mail.message import check_header_value
 
 LOCALES = {"de": "de_DE", "en": "en_GB"}
@@ -133,7 +134,8 @@ class MoneyFormat:
 class TemplateSet:
     """The templates of one language: the user's overrides first, then the defaults."""
 
-    def __init__(self, lang: str, override_dir: Path | None = None):
+    def __init__(self, lang: str, override_dir: Path | None = None, guarded: bool = True,
+                 time_limit: float = RENDER_SECONDS):
         if lang not in LOCALES:
             raise ArbookError(f"no templates for language '{lang}'; use one of "
                               f"{', '.join(LOCALES)}")
@@ -144,8 +146,12 @@ class TemplateSet:
         self._date_cache: dict[date, str] = {}
         self.override_dir = override_dir
         loaders: list[BaseLoader] = []
-        if override_dir is not None and (Path(override_dir) / lang).is_dir():
+        own = override_dir is not None and (Path(override_dir) / lang).is_dir()
+        if own:
             loaders.append(FileSystemLoader(Path(override_dir) / lang))
+        # the user's own templates run in a worker with a time limit (see mail/guard.py)
+        self.guarded = guarded and own and any((Path(override_dir) / lang).glob("*.j2"))
+        self.time_limit = time_limit
         loaders.append(FileSystemLoader(default_dir() / lang))
         self.env = _LetterSandbox(
             loader=ChoiceLoader(loaders),
@@ -184,6 +190,9 @@ class TemplateSet:
         if kind not in KINDS + REPORT_KINDS:
             raise ArbookError(f"unknown letter kind '{kind}'; use one of "
                               f"{', '.join(KINDS + REPORT_KINDS)}")
+        if self.guarded:
+            return render_guarded(self.lang, Path(self.override_dir), kind, context,
+                                  self.time_limit)
         customer = _customer_label(context)
         subject = self._render(f"{kind}.subject.j2", context).strip()
         check_header_value("subject", subject, customer)

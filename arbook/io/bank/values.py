@@ -92,9 +92,9 @@ def guess_date_order(samples: list[str]) -> tuple[str, bool]:
     slash = [s.strip().split("/") for s in samples if s.strip().count("/") == 2]
     if not slash:
         return "dmy", False
-    if any(p[0].isdigit() and int(p[0]) > 12 for p in slash):
+    if any(p[0].isascii() and p[0].isdigit() and int(p[0]) > 12 for p in slash):
         return "dmy", False
-    if any(p[1].isdigit() and int(p[1]) > 12 for p in slash):
+    if any(p[1].isascii() and p[1].isdigit() and int(p[1]) > 12 for p in slash):
         return "mdy", False
     return "dmy", True
 
