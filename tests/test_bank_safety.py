@@ -12,6 +12,7 @@ import pytest
 from arbook.core.problems import ArbookError
 from arbook.io.bank import Limits, read_bytes, read_statements
 from tests.bank_extdata import EXTDATA, folder
+from tests.fuzzing import mutate
 
 CAMT_NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 
@@ -150,17 +151,7 @@ def test_mutated_real_files_never_raise(name):
     original = (folder(name.split("/")[0]).parent / name).read_bytes()
     rng = random.Random(name)
     for _ in range(150):
-        data = bytearray(original)
-        for _ in range(rng.randint(1, 6)):
-            pos = rng.randrange(len(data))
-            roll = rng.random()
-            if roll < 0.4:
-                data[pos] = rng.randrange(256)
-            elif roll < 0.7:
-                del data[pos:pos + rng.randint(1, 40)]
-            else:
-                data[pos:pos] = data[rng.randrange(len(data)):][:rng.randint(1, 60)]
-        statements, problems = read_bytes(bytes(data), "mutated")
+        statements, problems = read_bytes(mutate(original, rng), "mutated")
         assert statements or problems
 
 
