@@ -152,10 +152,13 @@ def test_only_owned_parts_change(book):
 
 
 def test_every_command_has_help_with_an_example():
-    for name in main.commands:
-        result = CliRunner().invoke(main, [name, "--help"])
+    paths = [[name] for name in main.commands]
+    paths += [[name, sub] for name, command in main.commands.items()
+              for sub in getattr(command, "commands", {})]  # e.g. addin build, templates export
+    for path in paths:
+        result = CliRunner().invoke(main, [*path, "--help"])
         assert result.exit_code == 0
-        assert "Example:" in result.output and f"arbook {name}" in result.output, name
+        assert "Example:" in result.output and f"arbook {' '.join(path)}" in result.output, path
 
 
 def test_init_refuses_to_overwrite(tmp_path):
