@@ -13,7 +13,12 @@ crash interrupts, the next run finds the key and applies nothing again.
 
 Both end with a refresh on the same workbook port, so open amounts and statuses are current
 in the closed file (CLI) and in the book open in Excel (ribbon) alike. ``import_invoices_book``
-and ``import_bank_book`` do the work on any port; the path-level functions open the file.
+and ``import_bank_book`` do the work on any port; the path-level functions open the file. With
+``save=False`` they leave saving to the caller (the nightly batch saves once for all its steps)
+and return, in ``after_save``, the journal records that must follow that save.
+
+A file that cannot be imported (unreadable, no invoice rows, unknown profile) raises
+``FileRejected`` before anything is written, so a caller can set that file aside and go on.
 """
 
 from __future__ import annotations
@@ -59,6 +64,11 @@ UPDATABLE = {"customer_id": "customer_id", "invoice_date": "invoice_date",
              "due_date": "due_date", "currency": "currency", "amount": "amount_cents",
              "paid": "paid_cents", "credit_for": "credit_for", "reference": "reference"}
 SOURCE_PREFIX = "Bank "
+AfterSave = jobs.AfterSave
+
+
+class FileRejected(ArbookError):
+    """An import file that cannot be read as what it claims to be; nothing was written."""
 
 
 def _checked(path: Path) -> Path:
@@ -83,22 +93,23 @@ class InvoiceImportResult:
     customers_added: int = 0
     already_imported: str = ""  # when the same file was imported before
     problems: list[Problem] = field(default_factory=list)
+    after_save: list[AfterSave] = field(default_factory=list)  # with save=False: run after it
 
 
 def _profile(book: WorkbookPort, name: str | None) -> ImportProfile | None:
     if name is None:
         return None
     if not book.has_table(IMPORT_MAP.name):
-        raise ArbookError(f"{book.name} has no import mapping table ({IMPORT_MAP.name} on "
-                          "the Settings sheet); create the workbook with a current arbook.")
+        raise FileRejected(f"{book.name} has no import mapping table ({IMPORT_MAP.name} on "
+                           "the Settings sheet); create the workbook with a current arbook.")
     raw = book.read_table(IMPORT_MAP)
     texts = [to_text(raw.columns[k]) if k in raw.columns else [None] * len(raw)
              for k in ("profile", "field", "header")]
     profiles = profile_from_rows(zip(*texts, strict=True))
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none yet"
-        raise ArbookError(f"no import profile '{name}' on the Settings sheet (known: {known}). "
-                          f"Add rows to {IMPORT_MAP.name}: profile, field, column in the file.")
+        raise FileRejected(f"no import profile '{name}' on the Settings sheet (known: {known}). "
+                           f"Add rows to {IMPORT_MAP.name}: profile, field, column in the file.")
     return profiles[name]
 
 
@@ -129,12 +140,13 @@ def import_invoices(path: Path, file: Path, profile: str | None = None, full: bo
 
 def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: str | None = None,
                          full: bool = False, as_of: date | None = None,
-                         progress: Progress | None = None, refresh: bool = True
-                         ) -> InvoiceImportResult:
+                         progress: Progress | None = None, refresh: bool = True,
+                         save: bool = True) -> InvoiceImportResult:
     """``import_invoices`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port, so the book open in Excel shows current values too;
-    it ends with ``save``. ``progress`` defaults to the port's own (Excel's status bar).
+    it ends with ``save`` (``save=False``: see the module docstring). ``progress`` defaults to
+    the port's own (Excel's status bar).
     """
     file = Path(file)
     step = progress or book.progress
@@ -145,8 +157,8 @@ def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: st
         ledger = read_export(file, _profile(book, profile))
     except ArbookError as exc:
         if file.name in str(exc):
-            raise
-        raise ArbookError(f"{file.name}: {exc} Nothing was imported.") from exc
+            raise FileRejected(str(exc)) from exc
+        raise FileRejected(f"{file.name}: {exc} Nothing was imported.") from exc
     result = InvoiceImportResult(path, file, len(ledger.frame),
                                  problems=[p for p in ledger.problems
                                            if p.severity != Severity.INFO])
@@ -174,21 +186,26 @@ def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: st
     if full:
         result.settled = _settle_missing(book, current, set(frame["invoice_no"]))
     result.customers_added = _add_customers(book, ledger, settings.language, result)
-    _finish(book, path, as_of, step, result.problems, refresh)
-    with Journal.for_book(path) as journal:  # after the save: a crash re-imports, harmlessly
-        ImportLog(journal).record_file(sha, "invoices", file.name,
-                                       f"{result.added} added, {result.updated} updated, "
-                                       f"{result.settled} settled")
+
+    def record() -> None:  # after the save: a crash before it re-imports, harmlessly
+        with Journal.for_book(path) as journal:
+            ImportLog(journal).record_file(sha, "invoices", file.name,
+                                           f"{result.added} added, {result.updated} updated, "
+                                           f"{result.settled} settled")
+
+    result.after_save = _finish(book, path, as_of, step, result.problems, refresh, save,
+                                [record])
     return result
 
 
 def _finish(book: WorkbookPort, path: Path, as_of: date | None, step: Progress,
-            problems: list[Problem], refresh: bool) -> None:
-    """End an import: refresh on the same port (which saves), or just save."""
+            problems: list[Problem], refresh: bool, save: bool,
+            after: list[AfterSave]) -> list[AfterSave]:
+    """End an import: refresh on the same port, save, then the journal records (or, with
+    ``save=False``, return those for the caller to run after its save)."""
     if refresh:
-        jobs.refresh_book(book, path, as_of, progress=step, extra_problems=problems)
-    else:
-        book.save()
+        jobs.refresh_book(book, path, as_of, progress=step, extra_problems=problems, save=False)
+    return jobs.save_then(book, save, after)
 
 
 def _refuse_unreadable(ledger: ImportedLedger, file: Path) -> None:
@@ -196,7 +213,7 @@ def _refuse_unreadable(ledger: ImportedLedger, file: Path) -> None:
     if len(ledger.frame) and "invoice_no" in ledger.frame.columns:
         return
     reasons = "; ".join(p.message for p in ledger.errors()[:3]) or "no invoice rows found"
-    raise ArbookError(
+    raise FileRejected(
         f"{file.name}: {reasons}. Nothing was imported. The file needs a header row with at "
         "least the invoice number (e.g. 'Rechnungsnr.' or 'Belegnummer'); for other headers "
         f"add an import profile ({IMPORT_MAP.name} on the Settings sheet) and use --profile.")
@@ -269,6 +286,7 @@ class BankImportResult:
     matches: list[EntryMatch] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     reconciled: int = 0  # entries found on the Payments sheet that the journal lacked
+    after_save: list[AfterSave] = field(default_factory=list)  # with save=False: run after it
 
     def applied(self) -> list[EntryMatch]:
         return [m for m in self.matches if not m.queued and m.rule != "ignored"]
@@ -300,13 +318,13 @@ def import_bank(path: Path, files: Sequence[Path], as_of: date | None = None,
 
 def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
                      as_of: date | None = None, progress: Progress | None = None,
-                     refresh: bool = True) -> BankImportResult:
+                     refresh: bool = True, save: bool = True) -> BankImportResult:
     """``import_bank`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port and ends with ``save``; only then does the journal
     record the entries (see the module docstring), so a port's ``save`` must really save (the
-    ribbon sets ``save_book`` on its ``XlwingsWorkbook``). ``progress`` defaults to the
-    port's own.
+    ribbon sets ``save_book`` on its ``XlwingsWorkbook``). With ``save=False`` the caller saves
+    and then runs ``result.after_save``. ``progress`` defaults to the port's own.
     """
     as_of = as_of or date.today()
     step = progress or book.progress
@@ -344,15 +362,20 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
                 f"no queue sheet ({BANK_QUEUE.name}); they stay in the journal.",
                 severity=Severity.WARNING))
         problems = [p if p.file else replace(p, file=book.name) for p in result.problems]
-        _finish(book, path, as_of, step, problems, refresh)
-        log.record_entries([  # after the save: see the module docstring
-            (m.key, entries[m.key],
-             IGNORED if m.rule == "ignored" else (QUEUED if m.queued else APPLIED),
-             m.customer_id or "", [a.__dict__ for a in m.allocations], m.reason(lang))
-            for m in result.matches])
-        for sha, name, summary in hashes:
-            if sha:
-                log.record_file(sha, "bank", name, f"{summary.new} new entries")
+    records = [(m.key, entries[m.key],
+                IGNORED if m.rule == "ignored" else (QUEUED if m.queued else APPLIED),
+                m.customer_id or "", [a.__dict__ for a in m.allocations], m.reason(lang))
+               for m in result.matches]
+
+    def record() -> None:  # after the save: see the module docstring
+        with Journal(journal_path(path)) as journal:
+            log = ImportLog(journal)
+            log.record_entries(records)
+            for sha, name, summary in hashes:
+                if sha:
+                    log.record_file(sha, "bank", name, f"{summary.new} new entries")
+
+    result.after_save = _finish(book, path, as_of, step, problems, refresh, save, [record])
     return result
 
 

@@ -49,6 +49,22 @@ REFRESH_COLUMNS = ("open", "days_overdue", "bucket", "status", "flag")
 AGEING_INPUTS = ("invoice_no", "customer_id", "invoice_date", "due_date", "currency", "amount",
                  "paid", "credit_for", "disputed", "hold_until", "promised_date")
 Progress = Callable[[str], None]
+AfterSave = Callable[[], None]
+
+
+def save_then(book: WorkbookPort, save: bool, after: Sequence[AfterSave]) -> list[AfterSave]:
+    """End a job: save and run what must follow the save (journal records), or, with ``save``
+    False, hand both to the caller, who saves once for several jobs (the nightly batch).
+
+    The order matters: the journal may record e.g. a bank entry as applied only once the
+    workbook holding its payment row is on disk.
+    """
+    if not save:
+        return list(after)
+    book.save()
+    for action in after:
+        action()
+    return []
 
 
 def init_book(path: Path, lang: str = "de", sample: int | None = None, seed: int = 1,
@@ -181,10 +197,11 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
 
 def refresh_book(book: WorkbookPort, path: Path, as_of: date | None = None, strict: bool = False,
                  progress: Progress | None = None,
-                 extra_problems: Sequence[Problem] = ()) -> RefreshResult:
+                 extra_problems: Sequence[Problem] = (), save: bool = True) -> RefreshResult:
     """``refresh`` on any workbook port: a closed file, or the book open in Excel.
 
-    ``progress`` defaults to the port's own (Excel's status bar); ``save`` ends the job.
+    ``progress`` defaults to the port's own (Excel's status bar). The job ends with
+    ``book.save()``; with ``save=False`` the caller saves (the nightly batch, once a night).
     """
     as_of = as_of or date.today()
     step = progress or book.progress
@@ -244,9 +261,10 @@ def refresh_book(book: WorkbookPort, path: Path, as_of: date | None = None, stri
     book.write_problems(problems, lang)
     book.request_recalculation()
     lap("write start and problems")
-    step("saving")
-    book.save()
-    lap("save")
+    if save:
+        step("saving")
+        book.save()
+        lap("save")
     result.written = True
     return result
 

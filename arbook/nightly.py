@@ -4,10 +4,15 @@ What a scheduler needs: one command, a lock so two runs never overlap, a log fil
 of each step, and exit codes it understands:
 
 - 0 done; 1 done, but data problems were found (see the Problems sheet and the log);
-- 2 failed (the message says why; the workbook is as it was before the failing step);
+- 2 failed (the message says why; the workbook is as it was before the run);
 - 3 the workbook is open in Excel (or another run holds the lock): nothing was written to
   it. Reminders are still drafted (or sent) and journaled; inbox files stay in the inbox; the
   next run imports them and writes the journal into the workbook.
+
+All steps run on one open workbook, saved once at the end (``_Night``): what must follow the
+save (journal records of imported files and bank entries, the review snapshot and email, moving
+inbox files to the archive) runs only after it, so a crash at any point is put right by the next
+run.
 
 Inbox files are recognised by content (a bank statement or an ERP open-item export, whatever
 their names), imported, then moved to ``inbox/archive/<date>/``; a file that is neither, or
@@ -200,19 +205,11 @@ def nightly(book: Path, as_of: date | None = None, send: bool | None = None,
 
 def _steps(run: _Run, result: NightlyResult, book: Path, as_of: date, send: bool | None,
            inbox: Path, settle_seconds: float) -> None:
-    with WorkbookFile(book) as wb:  # the settings decide what runs
-        from arbook.core.schema import SETTINGS
-        from arbook.core.settings import settings_from_pairs
-
-        settings, _ = settings_from_pairs(wb.read_pairs(SETTINGS, "setting", "value"))
-    send = send if send is not None else (
-        (settings.extra.get("nightly_send") or "").strip().casefold() in ("yes", "ja", "true",
-                                                                          "1", "x"))
-    lock = lock_file_for(book)
-    if lock is not None:
+    """All steps on one open workbook, saved once at the end (see the module docstring)."""
+    if lock_file_for(book) is not None:
         result.workbook_locked = True
         run.log.warning("%s is open in Excel (%s): nothing is written to it", book.name,
-                        lock.name)
+                        lock_file_for(book).name)
     else:
         try:
             check_writable(book)
@@ -221,22 +218,137 @@ def _steps(run: _Run, result: NightlyResult, book: Path, as_of: date, send: bool
             run.log.error("%s", exc)
             return
     files = inbox_files(inbox, settle_seconds)
-    locked = "the workbook is open in Excel; the files stay in the inbox" \
-        if result.workbook_locked else ""
-    if result.workbook_locked:
+    locked = result.workbook_locked
+    if locked:
         result.waiting = [f.name for f in files]
-    if not run.step("import", lambda: _import_inbox(result, book, files, inbox, as_of),
-                    skip=locked or ("" if files else "the inbox is empty")):
-        return
-    if not run.step("refresh", lambda: _refresh(result, book, as_of),
-                    skip="the workbook is open in Excel" if result.workbook_locked else ""):
-        return
-    if not run.step("reminders", lambda: _remind(result, book, as_of, send)):
-        return
-    weekday = settings.extra.get("review_weekday", "monday")
-    run.step("review", lambda: _review(result, book, as_of, send),
-             skip="the workbook is open in Excel" if result.workbook_locked else (
-                 "" if review_due(as_of, weekday) else f"the review runs on {weekday}s"))
+    with WorkbookFile(book) as wb:
+        night = _Night(result, wb, book, as_of, inbox)
+        settings = night.settings()
+        send = send if send is not None else (
+            (settings.extra.get("nightly_send") or "").strip().casefold()
+            in ("yes", "ja", "true", "1", "x"))
+        in_excel = "the workbook is open in Excel"
+        if not run.step("import", lambda: night.import_inbox(files),
+                        skip=f"{in_excel}; the files stay in the inbox" if locked else (
+                            "" if files else "the inbox is empty")):
+            return
+        if not run.step("refresh", night.refresh, skip=in_excel if locked else ""):
+            return
+        if not run.step("reminders", lambda: night.remind(send)):
+            return
+        weekday = settings.extra.get("review_weekday", "monday")
+        if not run.step("review", lambda: night.review(send), skip=in_excel if locked else (
+                "" if review_due(as_of, weekday) else f"the review runs on {weekday}s")):
+            return
+        run.step("save", night.save, skip=in_excel if locked else "")
+
+
+class _Night:
+    """The steps of one night on one open workbook; nothing reaches the disk before ``save``.
+
+    What must follow the save (the journal's records of imported files, bank entries and the
+    review snapshot, the review email, moving inbox files to the archive) is collected on the
+    way and run by ``save``. A crash before the save leaves the workbook as it was and the files
+    in the inbox; the next run imports them again, and the reminders already issued are in the
+    journal, so none is issued twice.
+    """
+
+    def __init__(self, result: NightlyResult, book: WorkbookFile, path: Path, as_of: date,
+                 inbox: Path):
+        self.result, self.book, self.path, self.as_of, self.inbox = (
+            result, book, path, as_of, inbox)
+        self.after_save: list[jobs.AfterSave] = []
+        self.imported: list[Path] = []  # moved to the archive once saved
+        self.review_done: review_job.ReviewResult | None = None
+
+    def settings(self):
+        from arbook.core.schema import SETTINGS
+        from arbook.core.settings import settings_from_pairs
+
+        settings, _ = settings_from_pairs(self.book.read_pairs(SETTINGS, "setting", "value"))
+        return settings
+
+    def import_inbox(self, files: list[Path]) -> str:
+        result, day = self.result, self.as_of.isoformat()
+        kinds: dict[str, list[Path]] = {"invoices": [], "bank": []}
+        for file in files:
+            kind, why = classify(file)
+            if kind is None:
+                _fail(result, file, self.inbox, day, why)
+            else:
+                kinds[kind].append(file)
+        added = updated = 0
+        for file in kinds["invoices"]:  # invoices first: payments then find their invoices
+            try:
+                done = imports.import_invoices_book(self.book, self.path, file, as_of=self.as_of,
+                                                    refresh=False, save=False)
+            except imports.FileRejected as exc:  # raised before anything was written
+                _fail(result, file, self.inbox, day, str(exc))
+                continue
+            added, updated = added + done.added, updated + done.updated
+            result.problems += done.problems
+            self.after_save += done.after_save
+            self.imported.append(file)
+        applied = queued = 0
+        if kinds["bank"]:
+            done = imports.import_bank_book(self.book, self.path, kinds["bank"],
+                                            as_of=self.as_of, refresh=False, save=False)
+            result.problems += done.problems
+            self.after_save += done.after_save
+            applied, queued = len(done.applied()), len(done.queued())
+            self.imported += kinds["bank"]
+        return (f"{len(self.imported)} files read ({added} invoices added, {updated} "
+                f"updated; {applied} payments applied, {queued} to assign), "
+                f"{len(result.failed)} failed")
+
+    def refresh(self) -> str:
+        done = jobs.refresh_book(self.book, self.path, self.as_of,
+                                 extra_problems=self.result.problems, save=False)
+        self.result.refresh = done
+        self.result.problems = list(done.problems)
+        return f"{done.rows} rows, {done.rows_changed} changed, {len(done.problems)} problems"
+
+    def remind(self, send: bool) -> str:
+        locked = self.result.workbook_locked
+        done = remind_job.remind_book(self.book, self.path, self.as_of, send_mail=send,
+                                      write_book=not locked, save=False)
+        self.result.reminders = done
+        self._add_problems(done.problems)
+        return (f"{done.count('drafted')} drafted, {done.count('sent')} sent, "
+                f"{done.count('failed')} failed, {len(done.plan.escalations)} escalations"
+                + ("; the workbook gets them on the next run" if locked else ""))
+
+    def review(self, send: bool) -> str:
+        done = review_job.review_book(self.book, self.path, self.as_of, send_email=send,
+                                      save=False)
+        self.review_done = done
+        self._add_problems(done.problems)
+        self.after_save += done.after_save
+        return "Review sheet written" + ("; the summary follows the save" if done.message
+                                         else "")
+
+    def save(self) -> str:
+        """One save; then the journal records, the review email and the archive."""
+        lang = (self.result.refresh.settings.language if self.result.refresh else "de")
+        self.book.write_problems([p if p.file else p.at_file(self.book.name)
+                                  for p in self.result.problems],
+                                 lang)  # every step's problems, not only the last step's
+        self.book.save()
+        for action in self.after_save:
+            action()
+        day = self.as_of.isoformat()
+        for file in self.imported:
+            _move(file, self.inbox / "archive" / day)
+            self.result.archived.append(file.name)
+        review = self.review_done
+        where = (f"; review summary in {review.outbox_file}" if review is not None
+                 and review.outbox_file else "")
+        return (f"{self.book.name} saved, {len(self.result.archived)} inbox files archived"
+                + where + ("; summary sent" if review is not None and review.sent else ""))
+
+    def _add_problems(self, problems: list[Problem]) -> None:
+        known = {(p.message, p.row) for p in self.result.problems}
+        self.result.problems += [p for p in problems if (p.message, p.row) not in known]
 
 
 def _move(file: Path, folder: Path) -> Path:
@@ -250,75 +362,10 @@ def _move(file: Path, folder: Path) -> Path:
     return target
 
 
-def _import_inbox(result: NightlyResult, book: Path, files: list[Path], inbox: Path,
-                  as_of: date) -> str:
-    day = as_of.isoformat()
-    kinds: dict[str, list[Path]] = {"invoices": [], "bank": []}
-    for file in files:
-        kind, why = classify(file)
-        if kind is None:
-            _fail(result, file, inbox, day, why)
-        else:
-            kinds[kind].append(file)
-    added = updated = 0
-    for file in kinds["invoices"]:  # invoices first: payments then find their invoices
-        try:
-            done = imports.import_invoices(book, file, as_of=as_of, refresh=False)
-        except ArbookError as exc:
-            _fail(result, file, inbox, day, str(exc))
-            continue
-        added, updated = added + done.added, updated + done.updated
-        result.problems += done.problems
-        _move(file, inbox / "archive" / day)
-        result.archived.append(file.name)
-    applied = queued = 0
-    if kinds["bank"]:
-        try:
-            done = imports.import_bank(book, kinds["bank"], as_of=as_of, refresh=False)
-        except ArbookError as exc:
-            for file in kinds["bank"]:
-                _fail(result, file, inbox, day, str(exc))
-        else:
-            result.problems += done.problems
-            applied, queued = len(done.applied()), len(done.queued())
-            for file in kinds["bank"]:
-                _move(file, inbox / "archive" / day)
-                result.archived.append(file.name)
-    return (f"{len(result.archived)} files imported ({added} invoices added, {updated} "
-            f"updated; {applied} payments applied, {queued} to assign), "
-            f"{len(result.failed)} failed")
-
-
 def _fail(result: NightlyResult, file: Path, inbox: Path, day: str, why: str) -> None:
     moved = _move(file, inbox / "failed" / day)
     moved.with_name(moved.name + ".why.txt").write_text(why + "\n", encoding="utf-8")
     result.failed.append((file.name, why))
-
-
-def _refresh(result: NightlyResult, book: Path, as_of: date) -> str:
-    done = jobs.refresh(book, as_of, extra_problems=result.problems)
-    result.refresh = done
-    result.problems = list(done.problems)
-    return f"{done.rows} rows, {done.rows_changed} changed, {len(done.problems)} problems"
-
-
-def _remind(result: NightlyResult, book: Path, as_of: date, send: bool) -> str:
-    done = remind_job.remind(book, as_of, send_mail=send,
-                             write_book=not result.workbook_locked)
-    result.reminders = done
-    known = {(p.message, p.row) for p in result.problems}
-    result.problems += [p for p in done.problems if (p.message, p.row) not in known]
-    return (f"{done.count('drafted')} drafted, {done.count('sent')} sent, "
-            f"{done.count('failed')} failed, {len(done.plan.escalations)} escalations"
-            + ("; the workbook gets them on the next run" if result.workbook_locked else ""))
-
-
-def _review(result: NightlyResult, book: Path, as_of: date, send: bool) -> str:
-    done = review_job.review(book, as_of, send_email=send)
-    known = {(p.message, p.row) for p in result.problems}
-    result.problems += [p for p in done.problems if (p.message, p.row) not in known]
-    where = f"summary in {done.outbox_file}" if done.outbox_file else "no summary file"
-    return f"Review sheet written, {where}" + ("; sent" if done.sent else "")
 
 
 def summary_json(result: NightlyResult) -> str:

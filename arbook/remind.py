@@ -239,10 +239,12 @@ def remind(path: Path, as_of: date | None = None, customer: str | None = None,
 def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
                 customer: str | None = None, dry_run: bool = False, send_mail: bool = False,
                 progress: Progress | None = None, environ: Mapping[str, str] | None = None,
-                write_book: bool = True) -> RemindResult:
+                write_book: bool = True, save: bool = True) -> RemindResult:
     """``remind`` on any workbook port; ``path`` places the journal and the outbox.
 
-    ``progress`` defaults to the port's own (Excel's status bar).
+    ``progress`` defaults to the port's own (Excel's status bar). With ``save=False`` the
+    caller saves; nothing needs to follow that save, because the sheet is written from the
+    journal on every run.
     """
     as_of = as_of or date.today()
     step = progress or book.progress
@@ -312,7 +314,8 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
                      "first_reminders": first_reminders, "variant": variant,
                      "table": table})
         book.write_problems([p.at_file(book.name) for p in problems], lang)
-        book.save()
+        if save:
+            book.save()
         result.written = True
         return result
     finally:

@@ -65,6 +65,7 @@ from arbook.io.start_layout import (
 )
 from arbook.io.workbook_file import WorkbookFile, cell_text
 from arbook.io.xlsx.package import check_writable
+from arbook.jobs import save_then
 from arbook.letters import to_units as _amount
 from arbook.remind import read_policy, smtp_config
 from arbook.review_mail import build_summary, deliver
@@ -99,6 +100,7 @@ class ReviewResult:
     message: EmailMessage | None = None
     outbox_file: Path | None = None
     sent: bool = False
+    after_save: list[Callable[[], None]] = field(default_factory=list)  # save=False: run after
 
 
 @dataclass
@@ -198,10 +200,12 @@ def _evidence(book: WorkbookPort, journal: Journal, as_of: date, period: str,
 
 def review_book(book: WorkbookPort, path: Path, as_of: date | None = None,
                 period: str = "week", progress: Progress | None = None,
-                send_email: bool = False, environ: Mapping[str, str] | None = None
-                ) -> ReviewResult:
+                send_email: bool = False, environ: Mapping[str, str] | None = None,
+                save: bool = True) -> ReviewResult:
     """The review on any workbook port (the closed file, the book open in Excel); ``path``
-    says where the journal and the outbox are. Ends with ``book.save()``."""
+    says where the journal and the outbox are. Ends with ``book.save()``, then records the
+    snapshot and delivers the summary; with ``save=False`` the caller saves and then runs
+    ``result.after_save`` (a failed save records and sends nothing)."""
     _check_period(period)
     as_of = as_of or date.today()
     step = progress or (lambda _msg: None)
@@ -228,15 +232,21 @@ def review_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         if chosen:
             _write_journey(book, chosen, data, lang)
         book.write_problems([p.at_file(book.name) for p in data.problems], lang)
-        book.save()
-        ReviewLog(journal).record(history[-1])  # after saving: a failed save records nothing
     result = ReviewResult(path, as_of, lang, figures, sections, evidence, progress_rows,
                           data.problems, history, chosen, message)
-    if message is not None:
-        step("sending the summary" if send_email else "writing the summary email")
-        outbox = path.parent / (data.settings.extra.get("outbox_folder") or "outbox")
-        summary = deliver(message, outbox, as_of, send_email, config, environ)
-        result.outbox_file, result.sent = summary.file, summary.sent
+
+    def record() -> None:  # after saving: a failed save records nothing
+        with Journal(journal_path_of(path)) as journal:
+            ReviewLog(journal).record(history[-1])
+
+    def send_summary() -> None:
+        if message is not None:
+            step("sending the summary" if send_email else "writing the summary email")
+            outbox = path.parent / (data.settings.extra.get("outbox_folder") or "outbox")
+            summary = deliver(message, outbox, as_of, send_email, config, environ)
+            result.outbox_file, result.sent = summary.file, summary.sent
+
+    result.after_save = save_then(book, save, [record, send_summary])
     return result
 
 

@@ -236,7 +236,7 @@ def test_disk_full_in_a_nightly_step_is_logged_and_the_run_ends_with_exit_code_2
     result = nightly.nightly(small_book, LATER, settle_seconds=0)
     assert result.exit_code == nightly.EXIT_FAILED
     failed = [s for s in result.steps if s.status == "failed"]
-    assert failed[0].name == "refresh" and "No space left" in failed[0].summary
+    assert failed[0].name == "save" and "No space left" in failed[0].summary  # saved once
     assert "No space left" in result.log_file.read_text(encoding="utf-8")
     assert small_book.read_bytes() == original
 

@@ -5,19 +5,29 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
 import python_calamine
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from filelock import FileLock
 
 from arbook import demo, nightly
 from arbook.cli import main
+from arbook.io import workbook_file
 from arbook.io.journal import Journal
 from arbook.sample import make_sample
 from tests.bank_extdata import folder
+from tests.test_remind import Inbox, set_settings
 
 TODAY = date(2026, 11, 27)  # a Friday
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +70,8 @@ def test_classify_by_content_not_by_name(tmp_path, demo_book):
 
 def test_a_night_imports_archives_refreshes_and_drafts(demo_book):
     result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
-    assert [s.name for s in result.steps] == ["import", "refresh", "reminders", "review"]
-    assert [s.status for s in result.steps] == ["ok", "ok", "ok", "skipped"]  # not a Monday
+    assert [s.name for s in result.steps] == ["import", "refresh", "reminders", "review", "save"]
+    assert [s.status for s in result.steps] == ["ok", "ok", "ok", "skipped", "ok"]  # a Friday
     inbox = demo_book.parent / "inbox"
     assert sorted(result.archived) == ["auszug.dat", "export.csv"]
     assert sorted(p.name for p in (inbox / "archive" / TODAY.isoformat()).iterdir()) == \
@@ -73,7 +83,7 @@ def test_a_night_imports_archives_refreshes_and_drafts(demo_book):
     assert len(payments) == 3
     assert result.reminders is not None and result.reminders.count("drafted") > 0
     log = result.log_file.read_text(encoding="utf-8")
-    for step in ("import:", "refresh:", "reminders:", "review: skipped"):
+    for step in ("import:", "refresh:", "reminders:", "review: skipped", "save:"):
         assert step in log
     assert re.search(r"refresh: \d+\.\d\d s", log)
     summary = json.loads(nightly.summary_json(result))
@@ -170,3 +180,136 @@ def test_on_review_day_the_review_is_written(demo_book):
     book = python_calamine.CalamineWorkbook.from_path(str(demo_book))
     sheet = book.get_sheet_by_name("Review").to_python()
     assert any("DSO" in str(cell) for row in sheet for cell in row)
+
+
+def all_tables(path: Path) -> dict[str, list]:
+    """Every Excel table's cells as a reader sees them (what "changes nothing" compares)."""
+    book = python_calamine.CalamineWorkbook.from_path(str(path), load_tables=True)
+    return {name: book.get_table_by_name(name).to_python() for name in book.table_names}
+
+
+def night_outcome(book: Path) -> dict:
+    """What a completed night leaves behind, to compare an interrupted run with a clean one."""
+    inbox = book.parent / "inbox"
+    with Journal.for_book(book) as journal:
+        reminders = sorted((r.customer_id, r.stage_no, r.state.value)
+                           for r in journal.reminders())
+    return {
+        "payments": sorted((str(p["Quelle"]), p["Betrag"]) for p in rows(book, "tblPayments")
+                           if str(p["Quelle"]).startswith("Bank")),
+        "journal": reminders,
+        "reminders sheet": len(rows(book, "tblReminders")),
+        "drafts": len(list((book.parent / "outbox" / TODAY.isoformat()).glob("*.eml"))),
+        "archived": sorted(p.name for p in (inbox / "archive" / TODAY.isoformat()).iterdir()),
+        "left in inbox": sorted(p.name for p in inbox.iterdir() if p.is_file()),
+        "ledger": all_tables(book)["tblInvoices"],
+    }
+
+
+def test_a_night_saves_the_workbook_once(demo_book, monkeypatch):
+    saves = []
+    real = workbook_file.replace_atomically
+
+    def counted(path, write):
+        saves.append(path)
+        return real(path, write)
+
+    monkeypatch.setattr(workbook_file, "replace_atomically", counted)
+    export = demo_book.parent / "inbox" / "export.csv"
+    text = export.read_bytes().decode("cp1252").replace(
+        "Summe;", "RE-BAD-1;K10001;X;31.02.2026;05.01.2027;12,00;12,00;EUR\r\nSumme;")
+    export.write_bytes(text.encode("cp1252"))  # a date the import reports
+    result = nightly.nightly(demo_book, date(2026, 11, 30), settle_seconds=0)  # review day
+    assert [s.status for s in result.steps] == ["ok"] * 5, result.steps
+    assert saves == [demo_book]
+    shown = {(row[1], row[5]) for row in all_tables(demo_book)["tblProblems"]}
+    assert any(file == "export.csv" and "31.02.2026" in text for file, text in shown)
+    assert any(file == "OP.xlsx" and "due date" in text for file, text in shown)
+    assert len(shown) == len(result.problems)  # every step's problems, each once
+
+
+@pytest.fixture
+def smtp_book(demo_book):
+    server = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    set_settings(demo_book, {"smtp_host": "127.0.0.1", "smtp_port": str(port),
+                             "smtp_security": "none", "smtp_user": ""})
+    yield demo_book, server
+    controller.stop()
+
+
+def test_the_same_night_twice_changes_nothing_and_sends_nothing(smtp_book):
+    book, server = smtp_book
+    inbox = book.parent / "inbox"
+    first = nightly.nightly(book, TODAY, send=True, settle_seconds=0)
+    sent = first.reminders.count("sent")
+    assert sent > 0 and len(server.messages) == sent
+    after_first = all_tables(book)
+    for name in ("auszug.dat", "export.csv"):  # the same files delivered again
+        shutil.copy2(inbox / "archive" / TODAY.isoformat() / name, inbox / name)
+    second = nightly.nightly(book, TODAY, send=True, settle_seconds=0)
+    assert second.exit_code in (nightly.EXIT_DONE, nightly.EXIT_PROBLEMS), second.error
+    assert second.reminders.count("sent") == 0 and len(server.messages) == sent
+    now = all_tables(book)
+    # the Problems sheet reports the run: today's letters' problems are not repeated when no
+    # letter is written, and nothing new appears
+    assert {tuple(r) for r in now.pop("tblProblems")} <= {
+        tuple(r) for r in after_first.pop("tblProblems")}
+    assert now == after_first
+
+
+KILLED_AFTER = {
+    "the import": "nightly._Night.refresh = die",
+    "the refresh": "nightly._Night.remind = die",
+    "the reminders (drafted, journaled, not saved)": "nightly._Night.save = die",
+    "the save, before the journal records": """
+        save = WorkbookFile.save
+        def saved_then_die(self):
+            save(self)
+            die()
+        WorkbookFile.save = saved_then_die
+    """,
+    "the journal records, before the inbox is archived": """
+        move = nightly._move
+        def move_or_die(file, folder):
+            if "archive" in str(folder):
+                die()
+            return move(file, folder)
+        nightly._move = move_or_die
+    """,
+}
+CHILD = """
+import os, signal, sys
+from datetime import date
+from arbook import nightly
+from arbook.io.workbook_file import WorkbookFile
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+{patch}
+nightly.nightly(sys.argv[1], date.fromisoformat(sys.argv[2]), settle_seconds=0)
+print("done")
+"""
+
+
+@pytest.mark.parametrize("where", list(KILLED_AFTER))
+def test_killed_after_each_step_the_next_night_completes_the_work(demo_book, tmp_path, where):
+    clean = tmp_path / "clean"
+    shutil.copytree(demo_book.parent, clean, ignore=shutil.ignore_patterns("clean"))
+    nightly.nightly(clean / demo_book.name, TODAY, settle_seconds=0)
+    expected = night_outcome(clean / demo_book.name)
+
+    child = CHILD.format(patch=textwrap.dedent(KILLED_AFTER[where]))
+    proc = subprocess.run([sys.executable, "-c", child, str(demo_book), TODAY.isoformat()],
+                          capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == -signal.SIGKILL and "done" not in proc.stdout, proc.stderr
+    with zipfile.ZipFile(demo_book) as package:  # readable, whatever the moment
+        assert package.testzip() is None
+    assert rows(demo_book, "tblInvoices")
+    later = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert later.exit_code in (nightly.EXIT_DONE, nightly.EXIT_PROBLEMS), later.error
+    assert night_outcome(demo_book) == expected
