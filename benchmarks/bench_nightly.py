@@ -35,6 +35,7 @@ from generate_ledger import ensure_ledger  # noqa: E402
 from arbook import demo  # noqa: E402
 
 WORK = HERE / "data" / "nightly"
+STEPS = ("import", "refresh", "reminders", "review", "save")
 AS_OF = date(2026, 11, 26)
 CHILD = """
 import json, sys, time
@@ -106,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write a markdown table here")
     args = parser.parse_args(argv)
     lines = ["| rows | new invoices / payments | nightly total | " + " | ".join(
-        ("import", "refresh", "reminders", "review")) + " | peak RSS | openpyxl load+save |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        STEPS) + " | peak RSS | openpyxl load+save |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in args.sizes:
         source = ensure_ledger(n)
         folder = WORK / str(n)
@@ -125,8 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             b = run_baseline(base_book)
             base = f"{b['total_s']:.1f} s, {b['peak_rss_kb'] / 1024:.0f} MB"
         cells = [f"{steps[k]['seconds']:.2f} s" if k in steps and steps[k]["status"] == "ok"
-                 else steps.get(k, {}).get("status", "-") for k in
-                 ("import", "refresh", "reminders", "review")]
+                 else steps.get(k, {}).get("status", "-") for k in STEPS]
         line = (f"| {n:,} | {new:,} / {paid:,} | {figures['total_s']:.2f} s | "
                 + " | ".join(cells) + f" | {figures['peak_rss_kb'] / 1024:.0f} MB | {base} |")
         print(line, flush=True)
