@@ -45,6 +45,7 @@ EXIT_DONE, EXIT_PROBLEMS, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS_DE = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 Progress = Callable[[str], None]
+STEPS = ("import", "refresh", "reminders", "review", "save")
 
 
 @dataclass
@@ -139,6 +140,7 @@ class _Run:
     def __init__(self, result: NightlyResult, progress: Progress):
         self.result = result
         self.progress = progress
+        self.current = ""
         self.log = logging.getLogger(f"arbook.nightly.{id(self)}")
         self.log.setLevel(logging.INFO)
         self.log.propagate = False
@@ -153,7 +155,9 @@ class _Run:
             self.result.steps.append(Step(name, 0.0, "skipped", skip))
             self.log.info("%s: skipped (%s)", name, skip)
             return True
-        self.progress(name)
+        number = len(self.result.steps) + 1
+        self.current = f"[{number}/{len(STEPS)}] {name}"
+        self.progress(self.current)
         start = time.perf_counter()
         try:
             summary = action()
@@ -167,6 +171,10 @@ class _Run:
         self.result.steps.append(Step(name, round(seconds, 3), "ok", summary))
         self.log.info("%s: %.2f s, %s", name, seconds, summary)
         return True
+
+    def detail(self, message: str) -> None:
+        """What the current step is doing (a job's own progress), after the step's number."""
+        self.progress(f"{self.current}: {message}")
 
     def close(self) -> None:
         self.log.removeHandler(self.handler)
@@ -222,7 +230,7 @@ def _steps(run: _Run, result: NightlyResult, book: Path, as_of: date, send: bool
     if locked:
         result.waiting = [f.name for f in files]
     with WorkbookFile(book) as wb:
-        night = _Night(result, wb, book, as_of, inbox)
+        night = _Night(result, wb, book, as_of, inbox, run.detail)
         settings = night.settings()
         send = send if send is not None else (
             (settings.extra.get("nightly_send") or "").strip().casefold()
@@ -254,9 +262,10 @@ class _Night:
     """
 
     def __init__(self, result: NightlyResult, book: WorkbookFile, path: Path, as_of: date,
-                 inbox: Path):
+                 inbox: Path, progress: Progress):
         self.result, self.book, self.path, self.as_of, self.inbox = (
             result, book, path, as_of, inbox)
+        self.progress = progress
         self.after_save: list[jobs.AfterSave] = []
         self.imported: list[Path] = []  # moved to the archive once saved
         self.review_done: review_job.ReviewResult | None = None
@@ -281,7 +290,8 @@ class _Night:
         for file in kinds["invoices"]:  # invoices first: payments then find their invoices
             try:
                 done = imports.import_invoices_book(self.book, self.path, file, as_of=self.as_of,
-                                                    refresh=False, save=False)
+                                                    progress=self.progress, refresh=False,
+                                                    save=False)
             except imports.FileRejected as exc:  # raised before anything was written
                 _fail(result, file, self.inbox, day, str(exc))
                 continue
@@ -292,7 +302,8 @@ class _Night:
         applied = queued = 0
         if kinds["bank"]:
             done = imports.import_bank_book(self.book, self.path, kinds["bank"],
-                                            as_of=self.as_of, refresh=False, save=False)
+                                            as_of=self.as_of, progress=self.progress,
+                                            refresh=False, save=False)
             result.problems += done.problems
             self.after_save += done.after_save
             applied, queued = len(done.applied()), len(done.queued())
@@ -302,7 +313,7 @@ class _Night:
                 f"{len(result.failed)} failed")
 
     def refresh(self) -> str:
-        done = jobs.refresh_book(self.book, self.path, self.as_of,
+        done = jobs.refresh_book(self.book, self.path, self.as_of, progress=self.progress,
                                  extra_problems=self.result.problems, save=False)
         self.result.refresh = done
         self.result.problems = list(done.problems)
@@ -311,7 +322,8 @@ class _Night:
     def remind(self, send: bool) -> str:
         locked = self.result.workbook_locked
         done = remind_job.remind_book(self.book, self.path, self.as_of, send_mail=send,
-                                      write_book=not locked, save=False)
+                                      progress=self.progress, write_book=not locked,
+                                      save=False)
         self.result.reminders = done
         self._add_problems(done.problems)
         return (f"{done.count('drafted')} drafted, {done.count('sent')} sent, "
@@ -320,7 +332,7 @@ class _Night:
 
     def review(self, send: bool) -> str:
         done = review_job.review_book(self.book, self.path, self.as_of, send_email=send,
-                                      save=False)
+                                      progress=self.progress, save=False)
         self.review_done = done
         self._add_problems(done.problems)
         self.after_save += done.after_save
