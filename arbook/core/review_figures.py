@@ -180,23 +180,30 @@ def compute_figures(items: pd.DataFrame, invoices: pd.DataFrame, payments: pd.Da
     return figures
 
 
+def _columns(items: pd.DataFrame, *names: str) -> list[list]:
+    """Columns as plain lists: the loops below touch a few thousand rows one by one, and
+    ``.iloc[i]`` per cell costs more than the work itself."""
+    return [items[name].tolist() for name in names]
+
+
 def _promises(figures: Figures, items: pd.DataFrame, invoices: pd.DataFrame,
               pay: dict[str, list[tuple[date, int]]], live: np.ndarray) -> None:
     """Promises on the ledger: kept = paid by the promised date; broken = date passed and
     still open, or paid after the date; pending = date not reached, still open."""
     counts = {"made": 0, "kept": 0, "broken": 0, "pending": 0}
     promised = invoices["promised_date"].to_numpy(dtype="datetime64[D]")
+    numbers, customers, open_cents, currencies = _columns(
+        items, "invoice_no", "customer_id", "open_cents", "currency")
     for i in np.flatnonzero(live & ~np.isnat(promised)):
         day = pd.Timestamp(promised[i]).date()
         counts["made"] += 1
-        number = str(items["invoice_no"].iloc[i])
-        if int(items["open_cents"].iloc[i]) > 0:
+        number = str(numbers[i])
+        if int(open_cents[i]) > 0:
             counts["pending" if day >= figures.as_of else "broken"] += 1
             if day < figures.as_of:
                 figures.escalations.append(Escalation(
-                    "promise_broken", str(items["customer_id"].iloc[i]), number,
-                    int(items["open_cents"].iloc[i]), str(items["currency"].iloc[i]), day,
-                    (figures.as_of - day).days))
+                    "promise_broken", str(customers[i]), number, int(open_cents[i]),
+                    str(currencies[i]), day, (figures.as_of - day).days))
             continue
         paid_days = [d for d, _ in pay.get(number, ())]
         counts["kept" if not paid_days or max(paid_days) <= day else "broken"] += 1
@@ -207,24 +214,25 @@ def _disputes(figures: Figures, items: pd.DataFrame, invoices: pd.DataFrame,
               starts: dict[str, date], dispute_days: int, live: np.ndarray) -> None:
     """Open disputes; age from the first dispute contact, else from the due date."""
     status = items["status"].to_numpy(dtype=object)
-    next_action = (invoices["next_action"] if "next_action" in invoices
-                   else pd.Series([None] * len(invoices)))
+    next_action = (invoices["next_action"].tolist() if "next_action" in invoices
+                   else [None] * len(invoices))
+    numbers, customers, open_cents, currencies, dues = _columns(
+        items, "invoice_no", "customer_id", "open_cents", "currency", "due")
     ages, cents = [], 0
     for i in np.flatnonzero(live & (status == "disputed")):
-        number = str(items["invoice_no"].iloc[i])
-        due = items["due"].iloc[i]
+        number = str(numbers[i])
+        due = dues[i]
         since = starts.get(number) or (None if pd.isna(due) else pd.Timestamp(due).date())
         age = (figures.as_of - since).days if since else None
-        open_i = int(items["open_cents"].iloc[i])
-        if str(items["currency"].iloc[i]) == figures.currency:
+        open_i = int(open_cents[i])
+        if str(currencies[i]) == figures.currency:
             cents += open_i
         if age is not None:
             ages.append(age)
-        action = next_action.iloc[i]
+        action = next_action[i]
         if age is not None and age > dispute_days and (action is None or not str(action).strip()):
             figures.escalations.append(Escalation(
-                "dispute", str(items["customer_id"].iloc[i]), number, open_i,
-                str(items["currency"].iloc[i]), since, age))
+                "dispute", str(customers[i]), number, open_i, str(currencies[i]), since, age))
     count = int((live & (status == "disputed")).sum())
     figures.disputes = {"count": count, "cents": cents,
                         "avg_days": round(sum(ages) / len(ages)) if ages else None,
