@@ -65,7 +65,7 @@ from arbook.io.start_layout import (
 )
 from arbook.io.workbook_file import WorkbookFile, cell_text
 from arbook.io.xlsx.package import check_writable
-from arbook.jobs import save_then
+from arbook.jobs import AGEING_INPUTS, save_then
 from arbook.letters import to_units as _amount
 from arbook.remind import read_policy, smtp_config
 from arbook.review_mail import build_summary, deliver
@@ -73,6 +73,8 @@ from arbook.review_mail import build_summary, deliver
 Progress = Callable[[str], None]
 Cell = str | int | Decimal | date | None
 MAX_LIST = 30  # rows per list on the Review sheet; the rest is counted
+# The ledger columns the figures, checks and journey use; notes and the like are not read.
+REVIEW_INPUTS = (*AGEING_INPUTS, "next_action")
 
 
 @dataclass
@@ -133,8 +135,8 @@ def _read(book: WorkbookPort, journal: Journal | None, as_of: date) -> _Book:
     for spec in (CUSTOMERS, PAYMENTS, CONTACTS):
         frames[spec.name], found = typed_frame(book.read_table(spec), spec)
         problems += found
-    raw = book.read_table(INVOICES)
-    invoices, found = typed_frame(raw, INVOICES)
+    raw = book.read_table(INVOICES, keys=REVIEW_INPUTS)
+    invoices, found = typed_frame(raw, INVOICES, REVIEW_INPUTS)
     problems += found
     ageing = compute_ageing(invoices, frames[CUSTOMERS.name], frames[PAYMENTS.name], settings,
                             as_of, sheet=raw.sheet, labels=raw.headers)
