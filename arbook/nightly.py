@@ -6,8 +6,9 @@ of each step, and exit codes it understands:
 - 0 done; 1 done, but data problems were found (see the Problems sheet and the log);
 - 2 failed (the message says why; the workbook is as it was before the run);
 - 3 the workbook is open in Excel (or another run holds the lock): nothing was written to
-  it. Reminders are still drafted (or sent) and journaled; inbox files stay in the inbox; the
-  next run imports them and writes the journal into the workbook.
+  it. The inbox is imported and the ledger refreshed in memory only, so reminders (still
+  drafted or sent, and journaled) leave out what today's statement paid; the files stay in the
+  inbox, and the next run imports them and writes the journal into the workbook.
 
 All steps run on one open workbook, saved once at the end (``_Night``): what must follow the
 save (journal records of imported files and bank entries, the review snapshot and email, moving
@@ -236,11 +237,12 @@ def _steps(run: _Run, result: NightlyResult, book: Path, as_of: date, send: bool
             (settings.extra.get("nightly_send") or "").strip().casefold()
             in ("yes", "ja", "true", "1", "x"))
         in_excel = "the workbook is open in Excel"
+        # Open in Excel: import and refresh still run, in memory only, so that today's
+        # payments keep their payers from being reminded; nothing is saved, the files stay.
         if not run.step("import", lambda: night.import_inbox(files),
-                        skip=f"{in_excel}; the files stay in the inbox" if locked else (
-                            "" if files else "the inbox is empty")):
+                        skip="" if files else "the inbox is empty"):
             return
-        if not run.step("refresh", night.refresh, skip=in_excel if locked else ""):
+        if not run.step("refresh", night.refresh):
             return
         if not run.step("reminders", lambda: night.remind(send)):
             return
@@ -280,10 +282,12 @@ class _Night:
     def import_inbox(self, files: list[Path]) -> str:
         result, day = self.result, self.as_of.isoformat()
         kinds: dict[str, list[Path]] = {"invoices": [], "bank": []}
+        locked = result.workbook_locked
         for file in files:
             kind, why = classify(file)
             if kind is None:
-                _fail(result, file, self.inbox, day, why)
+                if not locked:  # else it waits in the inbox like the others
+                    _fail(result, file, self.inbox, day, why)
             else:
                 kinds[kind].append(file)
         added = updated = 0
@@ -293,7 +297,8 @@ class _Night:
                                                     progress=self.progress, refresh=False,
                                                     save=False)
             except imports.FileRejected as exc:  # raised before anything was written
-                _fail(result, file, self.inbox, day, str(exc))
+                if not locked:
+                    _fail(result, file, self.inbox, day, str(exc))
                 continue
             added, updated = added + done.added, updated + done.updated
             result.problems += done.problems
@@ -310,14 +315,16 @@ class _Night:
             self.imported += kinds["bank"]
         return (f"{len(self.imported)} files read ({added} invoices added, {updated} "
                 f"updated; {applied} payments applied, {queued} to assign), "
-                f"{len(result.failed)} failed")
+                + ("in memory only: the workbook is open in Excel, the files stay in the inbox"
+                   if locked else f"{len(result.failed)} failed"))
 
     def refresh(self) -> str:
         done = jobs.refresh_book(self.book, self.path, self.as_of, progress=self.progress,
                                  extra_problems=self.result.problems, save=False)
         self.result.refresh = done
         self.result.problems = list(done.problems)
-        return f"{done.rows} rows, {done.rows_changed} changed, {len(done.problems)} problems"
+        return (f"{done.rows} rows, {done.rows_changed} changed, {len(done.problems)} problems"
+                + ("; in memory only" if self.result.workbook_locked else ""))
 
     def remind(self, send: bool) -> str:
         locked = self.result.workbook_locked

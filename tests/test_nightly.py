@@ -110,6 +110,39 @@ def test_workbook_open_in_excel_writes_nothing_keeps_the_inbox_and_catches_up(de
     assert later.reminders.count("drafted") == 0  # and nothing drafted twice
 
 
+def test_open_in_excel_the_reminders_still_leave_out_what_today_s_statement_paid(demo_book):
+    from arbook import remind
+
+    copy = demo_book.with_name("plan.xlsx")
+    shutil.copy2(demo_book, copy)
+    plan = remind.remind(copy, TODAY, dry_run=True)
+    items = [(p.customer.id, i) for p in plan.reminders for i in p.decision.items
+             if i.currency == "EUR"][:2]
+    assert items, "the sample has reminders to plan"
+    inbox = demo_book.parent / "inbox"
+    for name in ("auszug.dat", "export.csv", "notes.txt"):
+        (inbox / name).unlink()
+    paid = [{"invoice_no": i.invoice_no, "customer_id": cid, "amount_cents": i.open_cents}
+            for cid, i in items]
+    (inbox / "statement.xml").write_text(demo.camt053(paid, make_sample(120, 1, TODAY), TODAY),
+                                         encoding="utf-8")
+    lock = demo_book.with_name("~$" + demo_book.name)
+    lock.write_text("owner")
+    before = demo_book.read_bytes()
+    result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert result.exit_code == nightly.EXIT_LOCKED and demo_book.read_bytes() == before
+    assert result.waiting == ["statement.xml"] and (inbox / "statement.xml").exists()
+    with Journal.for_book(demo_book) as journal:
+        reminded = {n for r in journal.reminders() for n in r.invoice_nos}
+    assert reminded, "the other reminders still go out"
+    assert not reminded & {p["invoice_no"] for p in paid}  # paid today: not reminded
+    lock.unlink()
+    later = nightly.nightly(demo_book, TODAY, settle_seconds=0)
+    assert later.archived == ["statement.xml"]
+    applied = [p for p in rows(demo_book, "tblPayments") if str(p["Quelle"]).startswith("Bank")]
+    assert sorted(p["Rechnungsnr."] for p in applied) == sorted(p["invoice_no"] for p in paid)
+
+
 def test_two_runs_never_overlap(demo_book):
     with FileLock(str(demo_book.with_name(f".{demo_book.name}.arbook-run.lock"))):
         result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
