@@ -65,6 +65,7 @@ UPDATABLE = {"customer_id": "customer_id", "invoice_date": "invoice_date",
              "paid": "paid_cents", "credit_for": "credit_for", "reference": "reference"}
 SOURCE_PREFIX = "Bank "
 AfterSave = jobs.AfterSave
+StatementReader = Callable[[Path], tuple[list[Statement], list[Problem]]]
 
 
 class FileRejected(ArbookError):
@@ -141,12 +142,14 @@ def import_invoices(path: Path, file: Path, profile: str | None = None, full: bo
 def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: str | None = None,
                          full: bool = False, as_of: date | None = None,
                          progress: Progress | None = None, refresh: bool = True,
-                         save: bool = True) -> InvoiceImportResult:
+                         save: bool = True, ledger: ImportedLedger | None = None
+                         ) -> InvoiceImportResult:
     """``import_invoices`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port, so the book open in Excel shows current values too;
     it ends with ``save`` (``save=False``: see the module docstring). ``progress`` defaults to
-    the port's own (Excel's status bar).
+    the port's own (Excel's status bar). ``ledger``: ``file`` as already read (without a
+    profile), so a caller that looked into the file first does not read it twice.
     """
     file = Path(file)
     step = progress or book.progress
@@ -154,7 +157,8 @@ def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: st
     step(f"reading {file.name}")
     settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
     try:
-        ledger = read_export(file, _profile(book, profile))
+        if ledger is None or profile is not None:
+            ledger = read_export(file, _profile(book, profile))
     except ArbookError as exc:
         if file.name in str(exc):
             raise FileRejected(str(exc)) from exc
@@ -318,20 +322,22 @@ def import_bank(path: Path, files: Sequence[Path], as_of: date | None = None,
 
 def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
                      as_of: date | None = None, progress: Progress | None = None,
-                     refresh: bool = True, save: bool = True) -> BankImportResult:
+                     refresh: bool = True, save: bool = True,
+                     read: StatementReader = read_statements) -> BankImportResult:
     """``import_bank`` on any workbook port; ``path`` places the journal.
 
     The refresh runs on the same port and ends with ``save``; only then does the journal
     record the entries (see the module docstring), so a port's ``save`` must really save (the
     ribbon sets ``save_book`` on its ``XlwingsWorkbook``). With ``save=False`` the caller saves
-    and then runs ``result.after_save``. ``progress`` defaults to the port's own.
+    and then runs ``result.after_save``. ``progress`` defaults to the port's own. ``read``
+    reads one file's statements (a caller that read them already passes its copies).
     """
     as_of = as_of or date.today()
     step = progress or book.progress
     result = BankImportResult(path, [])
     with Journal(journal_path(path)) as journal:
         log = ImportLog(journal)
-        fresh, hashes = _fresh_entries(log, files, result, step)
+        fresh, hashes = _fresh_entries(log, files, result, step, read)
         if not fresh:  # nothing new and nothing waiting: the workbook stays as it is
             for sha, name, summary in hashes:
                 if sha and summary.statements:
@@ -380,7 +386,8 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
 
 
 def _fresh_entries(log: ImportLog, files: Sequence[Path], result: BankImportResult,
-                   step: Progress) -> tuple[dict[str, BankEntry], list[tuple]]:
+                   step: Progress, read: StatementReader
+                   ) -> tuple[dict[str, BankEntry], list[tuple]]:
     """Entries not applied or ignored before, by key (queued ones included), and the files
     read with their hash, for the journal."""
     fresh: dict[str, BankEntry] = {}
@@ -394,7 +401,7 @@ def _fresh_entries(log: ImportLog, files: Sequence[Path], result: BankImportResu
         if seen:
             summary.imported_before = seen[1]
             continue
-        statements, problems = read_statements(file)
+        statements, problems = read(file)
         result.problems += problems
         summary.statements = len(statements)
         for statement in statements:

@@ -103,18 +103,25 @@ class NightlyResult:
 
 def classify(path: Path) -> tuple[str | None, str]:
     """'bank' or 'invoices' by content (not by name), or None with the reason."""
+    kind, why, _content = read_inbox_file(path)
+    return kind, why
+
+
+def read_inbox_file(path: Path) -> tuple[str | None, str, object]:
+    """The file's kind, why it has none, and what was read (statements with their problems, or
+    the open-item export), so the import does not read the file again."""
     statements, problems = read_statements(path)
     if statements:
-        return "bank", ""
+        return "bank", "", (statements, problems)
     try:
         ledger = read_export(path)
     except ArbookError as exc:
-        return None, f"{exc}"
+        return None, f"{exc}", None
     if len(ledger.frame) and "invoice_no" in ledger.frame.columns:
-        return "invoices", ""
+        return "invoices", "", ledger
     reasons = [p.message for p in problems[:2]] + [p.message for p in ledger.errors()[:2]]
     return None, ("neither a bank statement nor an open-item export: "
-                  + "; ".join(reasons or ["no statement and no invoice rows found"]))
+                  + "; ".join(reasons or ["no statement and no invoice rows found"])), None
 
 
 def inbox_files(inbox: Path, settle_seconds: float) -> list[Path]:
@@ -282,9 +289,10 @@ class _Night:
     def import_inbox(self, files: list[Path]) -> str:
         result, day = self.result, self.as_of.isoformat()
         kinds: dict[str, list[Path]] = {"invoices": [], "bank": []}
+        content: dict[Path, object] = {}
         locked = result.workbook_locked
         for file in files:
-            kind, why = classify(file)
+            kind, why, content[file] = read_inbox_file(file)
             if kind is None:
                 if not locked:  # else it waits in the inbox like the others
                     _fail(result, file, self.inbox, day, why)
@@ -295,7 +303,7 @@ class _Night:
             try:
                 done = imports.import_invoices_book(self.book, self.path, file, as_of=self.as_of,
                                                     progress=self.progress, refresh=False,
-                                                    save=False)
+                                                    save=False, ledger=content[file])
             except imports.FileRejected as exc:  # raised before anything was written
                 if not locked:
                     _fail(result, file, self.inbox, day, str(exc))
@@ -308,7 +316,8 @@ class _Night:
         if kinds["bank"]:
             done = imports.import_bank_book(self.book, self.path, kinds["bank"],
                                             as_of=self.as_of, progress=self.progress,
-                                            refresh=False, save=False)
+                                            refresh=False, save=False,
+                                            read=lambda f: content.get(f) or read_statements(f))
             result.problems += done.problems
             self.after_save += done.after_save
             applied, queued = len(done.applied()), len(done.queued())
