@@ -53,7 +53,7 @@ from arbook.io.lawdata import load_rate_table
 from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
-from arbook.letters import letter_context, to_units
+from arbook.letters import compose, to_units
 from arbook.mail import HeaderInjection
 from arbook.mail.message import build_message, make_message_id
 from arbook.mail.outbox import write_draft
@@ -388,8 +388,8 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
             p.outcome, p.detail = "not built", "no email address on the Customers sheet"
             continue
         key = _key(p, as_of)
-        rendered = templates[p.lang].render(p.decision.stage.template,
-                                            letter_context(p, settings, as_of))
+        letter = compose(p, settings, as_of)
+        rendered = templates[p.lang].render(p.decision.stage.template, letter.context)
         cc = [p.customer.escalation_contact] if (
             p.stage_no == p.last_stage and "@" in p.customer.escalation_contact) else []
         try:
@@ -397,7 +397,7 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
                 rendered, sender=sender, reply_to=reply, to=p.customer.emails, cc=cc,
                 date=datetime.now().astimezone(),
                 message_id=make_message_id(key, email.rsplit("@", 1)[1]),
-                customer=p.customer.id)
+                customer=p.customer.id, attachments=letter.attachments)
         except HeaderInjection as exc:
             p.outcome, p.detail = "not built", str(exc)
             problems.append(Problem(str(exc), sheet="Customers", severity=Severity.ERROR))
