@@ -195,6 +195,42 @@ def _policy(book: WorkbookPort, lang: str, problems: list[Problem]) -> DunningPo
 read_policy = _policy  # the review job reads the same policy (and SMTP settings)
 
 
+class InvoiceDates:
+    """Invoice number -> invoice date, looked up for many numbers at once.
+
+    A run needs the dates of the planned items (thousands) and, for the ledger's interest, one
+    array for all rows; a dict of 100k dates built item by item cost more than the rest of the
+    planning. Where a number occurs twice, the last row wins (as in the ledger's key lookup).
+    """
+
+    def __init__(self, numbers: pd.Series, dates: pd.Series):
+        self._numbers = numbers.to_numpy(dtype=object)
+        self._days = dates.to_numpy(dtype="datetime64[D]")
+        self._index: pd.Index | None = None
+
+    def days(self, numbers) -> np.ndarray:
+        """``datetime64[D]`` per number (NaT: no date, or not in the ledger)."""
+        if self._index is None:
+            last = ~pd.Index(self._numbers).duplicated(keep="last")
+            self._index = pd.Index(self._numbers[last])
+            self._days = self._days[last]
+        return lookup(self._index, self._days, np.datetime64("NaT"), numbers)
+
+    def dates(self, numbers) -> list[date | None]:
+        """``date`` (or None) per number."""
+        return self.days(np.asarray(numbers, dtype=object)).astype(object).tolist()
+
+    def get(self, number: str, default: date | None = None) -> date | None:
+        (found,) = self.dates([number])
+        return default if found is None else found
+
+
+def lookup(keys: pd.Index, values: np.ndarray, default, numbers) -> np.ndarray:
+    """``values[i]`` where ``numbers`` equals ``keys[i]`` (keys unique), else ``default``."""
+    positions = keys.get_indexer(np.asarray(numbers, dtype=object))
+    return np.append(values, np.array([default], dtype=values.dtype))[positions]  # -1: default
+
+
 # -- deciding --------------------------------------------------------------------------------
 
 
@@ -281,9 +317,7 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         if customer is not None:
             plan = _only_customer(plan, customer)
         customers = _customers(customers_frame, lang)
-        invoice_dates = dict(zip(invoices["invoice_no"],
-                                 [None if pd.isna(d) else pd.Timestamp(d).date()
-                                  for d in invoices["invoice_date"]], strict=True))
+        invoice_dates = InvoiceDates(invoices["invoice_no"], invoices["invoice_date"])
         pay = payments_by_invoice(payments)
         planned = [
             _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
@@ -343,21 +377,21 @@ def _only_customer(plan: DunningPlan, customer: str) -> DunningPlan:
 
 
 def _plan_one(decision: ReminderDecision, customers: dict[str, Customer],
-              invoice_dates: dict[str, date | None], pay: dict[str, list[tuple[date, int]]],
+              invoice_dates: InvoiceDates, pay: dict[str, list[tuple[date, int]]],
               first_reminders: dict[str, date], variant: str, table: RateTable,
               settings: Settings, as_of: date, last_stage: int) -> PlannedReminder:
     customer = customers[decision.customer_id]
-    items = [ClaimItem(i.invoice_no, i.currency, i.open_cents, i.due,
-                       invoice_dates.get(i.invoice_no), pay.get(i.invoice_no, ()),
-                       first_reminders.get(i.invoice_no))
-             for i in decision.items]
+    numbers = [i.invoice_no for i in decision.items]
+    dates = invoice_dates.dates(numbers)
+    items = [ClaimItem(i.invoice_no, i.currency, i.open_cents, i.due, day,
+                       pay.get(i.invoice_no, ()), first_reminders.get(i.invoice_no))
+             for i, day in zip(decision.items, dates, strict=True)]
     claims = claims_for(items, business=customer.business,
                         consumer_notice=customer.consumer_notice, variant=variant, table=table,
                         stage_fee_cents=decision.stage.fee_cents,
                         fee_currency=settings.home_currency, as_of=as_of)
     return PlannedReminder(decision, customer, customer.language, claims,
-                           {i.invoice_no: invoice_dates.get(i.invoice_no)
-                            for i in decision.items}, last_stage)
+                           dict(zip(numbers, dates, strict=True)), last_stage)
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -451,7 +485,7 @@ def smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
 
 
 def _escalations(plan: DunningPlan, planned: list[PlannedReminder],
-                 first_reminders: dict[str, date], invoice_dates: dict[str, date | None],
+                 first_reminders: dict[str, date], invoice_dates: InvoiceDates,
                  outbox: Path, as_of: date, lang: str) -> Path:
     interest_from: dict[str, date] = {}
     for esc in plan.escalations:
@@ -506,11 +540,15 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     numbers = live["invoice_no"].to_numpy(dtype=object)
     open_now = live["open_cents"].to_numpy() > 0
     names = [s.name for s in policy.stages]
-    codes = np.array([stage_of.get(n, 0) - 1 if ok else -1
-                      for n, ok in zip(numbers, open_now, strict=True)], dtype=np.int64)
+    reached = lookup(pd.Index(list(stage_of)), np.array(list(stage_of.values()), dtype=np.int64),
+                     0, numbers)
+    codes = np.where(open_now, reached - 1, -1).astype(np.int64)
     codes[codes >= len(names)] = len(names) - 1
-    serial = np.array([(last_of[n] - date(1899, 12, 30)).days if n in last_of else 0
-                       for n in numbers], dtype=np.int64)
+    last = lookup(pd.Index(list(last_of)), np.array(list(last_of.values()),
+                                                    dtype="datetime64[D]"),
+                  np.datetime64("NaT"), numbers)
+    serial = np.where(np.isnat(last), 0,
+                      (last - np.datetime64("1899-12-30", "D")).astype(np.int64))
     interest = _ledger_interest(live, customers, as_of, **claim_inputs)
     columns = {
         "dunning_stage": ColumnValues(codes=codes, labels=names),
@@ -521,33 +559,31 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
 
 
 def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: date, *,
-                     invoice_dates, pay, first_reminders, variant: str, table: RateTable
-                     ) -> np.ndarray:
+                     invoice_dates: InvoiceDates, pay, first_reminders, variant: str,
+                     table: RateTable) -> np.ndarray:
     """Interest accrued today on each overdue item (0 where none is due or computable).
 
     Items without dated payments are worked out all at once (``accrued_interest``); the few
     with payments go through ``claims_for`` item by item. Both give the letters' figures.
     """
     numbers = live["invoice_no"].to_numpy(dtype=object)
-    known = np.array([customers.get(str(c)) is not None for c in live["customer_id"]])
+    ids = pd.Index(list(customers))
+    who = ids.get_indexer(live["customer_id"].astype(str).to_numpy(dtype=object))
+    known = who >= 0
+    business = np.array([c.business for c in customers.values()] + [False], dtype=bool)[who]
+    notice = np.array([c.consumer_notice for c in customers.values()] + [False],
+                      dtype=bool)[who]
     overdue = ((live["status"].to_numpy(dtype=object) == "overdue")
                & (live["open_cents"].to_numpy() > 0) & known)
-    paid = np.array([n in pay for n in numbers], dtype=bool)
-    kind = {cid: (c.business, c.consumer_notice) for cid, c in customers.items()}
-    flags = [kind.get(str(c), (False, False)) for c in live["customer_id"]]
-    business = np.array([f[0] for f in flags], dtype=bool)
-    notice = np.array([f[1] for f in flags], dtype=bool)
-
-    def days(values) -> np.ndarray:
-        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D")
-                         for v in values], dtype="datetime64[D]")
-
+    paid = pd.Index(list(pay)).get_indexer(numbers) >= 0
+    reminded = lookup(pd.Index(list(first_reminders)),
+                      np.array(list(first_reminders.values()), dtype="datetime64[D]"),
+                      np.datetime64("NaT"), numbers)
     bulk = overdue & ~paid
     cents, _missing = accrued_interest(
         np.where(bulk, live["open_cents"].to_numpy(), 0), live["due"].to_numpy("datetime64[D]"),
-        days(invoice_dates.get(n) for n in numbers), days(first_reminders.get(n)
-                                                           for n in numbers),
-        business, notice, variant=variant, table=table, as_of=as_of)
+        invoice_dates.days(numbers), reminded, business, notice, variant=variant, table=table,
+        as_of=as_of)
     out = np.where(bulk, cents, 0)
     for i in np.flatnonzero(overdue & paid):
         number = str(numbers[i])
