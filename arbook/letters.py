@@ -112,30 +112,27 @@ def rest_summary(left_out: Sequence[DunningItem], claims: Mapping[str, ItemClaim
 def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date
               ) -> Attachment:
     """All items of the reminder as a CSV for Excel (see arbook.io.excel_csv), named after
-    the customer and the day. Cells are built from the exact cents; dates, currencies and the
-    stage repeat, so each is formatted once."""
-    lang = p.lang
-    days: dict[date | None, str] = {None: ""}
-    texts: dict[object, str] = {0: ""}
-
-    def day(value: date | None) -> str:
-        if value not in days:
-            days[value] = format_date(value, lang)
-        return days[value]
-
-    def text(value: object) -> str:
-        if value not in texts:
-            texts[value] = neutralise(value)
-        return texts[value]
-
-    stage = p.decision.stage.name
-    rows = [list(CSV_HEADERS[lang])]
-    rows += [[neutralise(item.invoice_no), day(p.invoice_dates.get(item.invoice_no)),
-              day(item.due), str(int(item.days_overdue)) if item.days_overdue > 0 else "",
-              text(item.currency), decimal_text(item.open_cents, lang),
-              text(item.stage_no and stage),
-              decimal_text(claims[item.invoice_no].interest_cents, lang)]
-             for item in p.decision.items]
+    the customer and the day. Built column by column from the exact cents; dates, currencies
+    and stages repeat, so each distinct one is formatted once (a list has thousands of rows)."""
+    lang, decided = p.lang, p.decision.items
+    invoice_dates = [p.invoice_dates.get(i.invoice_no) for i in decided]
+    dues = [i.due for i in decided]
+    day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}
+    day[None] = ""
+    stage = {n: neutralise(p.decision.stage.name if n else "") for n in {i.stage_no
+                                                                         for i in decided}}
+    currency = {c: neutralise(c) for c in {i.currency for i in decided}}
+    columns = (
+        [neutralise(i.invoice_no) for i in decided],
+        [day[d] for d in invoice_dates],
+        [day[d] for d in dues],
+        [str(int(i.days_overdue)) if i.days_overdue > 0 else "" for i in decided],
+        [currency[i.currency] for i in decided],
+        [decimal_text(i.open_cents, lang) for i in decided],
+        [stage[i.stage_no] for i in decided],
+        [decimal_text(claims[i.invoice_no].interest_cents, lang) for i in decided],
+    )
+    rows = [CSV_HEADERS[lang], *zip(*columns, strict=True)]
     name = safe_name(f"{CSV_NAMES[lang]}-{p.customer.id}-{as_of.isoformat()}") + ".csv"
     return name, csv_bytes(rows, lang), "text/csv"
 
