@@ -199,36 +199,42 @@ class InvoiceDates:
     """Invoice number -> invoice date, looked up for many numbers at once.
 
     A run needs the dates of the planned items (thousands) and, for the ledger's interest, one
-    array for all rows; a dict of 100k dates built item by item cost more than the rest of the
-    planning. Where a number occurs twice, the last row wins (as in the ledger's key lookup).
+    array for all rows; a dict of 100k ``date`` objects built item by item cost more than the
+    rest of the planning. Where a number occurs twice, the last row wins (as a dict would).
     """
 
     def __init__(self, numbers: pd.Series, dates: pd.Series):
-        self._numbers = numbers.to_numpy(dtype=object)
-        self._days = dates.to_numpy(dtype="datetime64[D]")
-        self._index: pd.Index | None = None
+        self._numbers = numbers
+        self._dates = dates
+        self._where: dict[object, int] | None = None
 
     def days(self, numbers) -> np.ndarray:
         """``datetime64[D]`` per number (NaT: no date, or not in the ledger)."""
-        if self._index is None:
-            last = ~pd.Index(self._numbers).duplicated(keep="last")
-            self._index = pd.Index(self._numbers[last])
-            self._days = self._days[last]
-        return lookup(self._index, self._days, np.datetime64("NaT"), numbers)
+        if self._where is None:  # built on first use: a dry run without reminders skips it
+            self._where = {n: i for i, n in enumerate(self._numbers.tolist())}
+            self._days = np.append(self._dates.to_numpy(dtype="datetime64[D]"),
+                                   np.datetime64("NaT"))
+        return self._days[positions(self._where, numbers)]
 
     def dates(self, numbers) -> list[date | None]:
         """``date`` (or None) per number."""
-        return self.days(np.asarray(numbers, dtype=object)).astype(object).tolist()
+        return self.days(numbers).astype(object).tolist()
 
     def get(self, number: str, default: date | None = None) -> date | None:
         (found,) = self.dates([number])
         return default if found is None else found
 
 
-def lookup(keys: pd.Index, values: np.ndarray, default, numbers) -> np.ndarray:
-    """``values[i]`` where ``numbers`` equals ``keys[i]`` (keys unique), else ``default``."""
-    positions = keys.get_indexer(np.asarray(numbers, dtype=object))
-    return np.append(values, np.array([default], dtype=values.dtype))[positions]  # -1: default
+def positions(where: Mapping[object, int], numbers) -> np.ndarray:
+    """The position of each number in ``where``; -1 (the appended default) where absent."""
+    return np.fromiter((where.get(n, -1) for n in numbers), dtype=np.int64, count=len(numbers))
+
+
+def lookup(mapping: Mapping, numbers, default, dtype) -> np.ndarray:
+    """``mapping.get(n, default)`` for each number, as one array of ``dtype``; the (few)
+    values are converted once, not per number."""
+    values = np.array([*mapping.values(), default], dtype=dtype)
+    return values[positions({key: i for i, key in enumerate(mapping)}, numbers)]
 
 
 # -- deciding --------------------------------------------------------------------------------
@@ -540,13 +546,9 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     numbers = live["invoice_no"].to_numpy(dtype=object)
     open_now = live["open_cents"].to_numpy() > 0
     names = [s.name for s in policy.stages]
-    reached = lookup(pd.Index(list(stage_of)), np.array(list(stage_of.values()), dtype=np.int64),
-                     0, numbers)
-    codes = np.where(open_now, reached - 1, -1).astype(np.int64)
+    codes = np.where(open_now, lookup(stage_of, numbers, 0, np.int64) - 1, -1)
     codes[codes >= len(names)] = len(names) - 1
-    last = lookup(pd.Index(list(last_of)), np.array(list(last_of.values()),
-                                                    dtype="datetime64[D]"),
-                  np.datetime64("NaT"), numbers)
+    last = lookup(last_of, numbers, None, "datetime64[D]")
     serial = np.where(np.isnat(last), 0,
                       (last - np.datetime64("1899-12-30", "D")).astype(np.int64))
     interest = _ledger_interest(live, customers, as_of, **claim_inputs)
@@ -567,18 +569,14 @@ def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: 
     with payments go through ``claims_for`` item by item. Both give the letters' figures.
     """
     numbers = live["invoice_no"].to_numpy(dtype=object)
-    ids = pd.Index(list(customers))
-    who = ids.get_indexer(live["customer_id"].astype(str).to_numpy(dtype=object))
-    known = who >= 0
-    business = np.array([c.business for c in customers.values()] + [False], dtype=bool)[who]
-    notice = np.array([c.consumer_notice for c in customers.values()] + [False],
-                      dtype=bool)[who]
+    ids = [str(c) for c in live["customer_id"].tolist()]
+    kind = {cid: (True, c.business, c.consumer_notice) for cid, c in customers.items()}
+    known, business, notice = (lookup({k: v[n] for k, v in kind.items()}, ids, False, bool)
+                               for n in range(3))
     overdue = ((live["status"].to_numpy(dtype=object) == "overdue")
                & (live["open_cents"].to_numpy() > 0) & known)
-    paid = pd.Index(list(pay)).get_indexer(numbers) >= 0
-    reminded = lookup(pd.Index(list(first_reminders)),
-                      np.array(list(first_reminders.values()), dtype="datetime64[D]"),
-                      np.datetime64("NaT"), numbers)
+    paid = np.fromiter((n in pay for n in numbers), dtype=bool, count=len(numbers))
+    reminded = lookup(first_reminders, numbers, None, "datetime64[D]")
     bulk = overdue & ~paid
     cents, _missing = accrued_interest(
         np.where(bulk, live["open_cents"].to_numpy(), 0), live["due"].to_numpy("datetime64[D]"),
