@@ -510,6 +510,26 @@ def _escalations(plan: DunningPlan, planned: list[PlannedReminder],
 # -- the workbook, from the journal ----------------------------------------------------------
 
 
+EXCEL_CELL_CHARS = 32_767  # Excel repairs (cuts) a workbook with longer text in a cell
+_MORE = {"de": " … und {n:,} weitere", "en": " … and {n:,} more"}
+
+
+def invoice_list(numbers: list[str], lang: str) -> str:
+    """The invoice numbers of a reminder for one cell of the Reminders sheet. A list too long
+    for an Excel cell (a letter with thousands of invoices) stops at whole numbers and says how
+    many more there are; the journal and the letter's attachment have them all."""
+    text = ", ".join(numbers)
+    if len(text) <= EXCEL_CELL_CHARS:
+        return text
+    room = EXCEL_CELL_CHARS - len(_MORE[lang].format(n=len(numbers)))
+    shown, used = 0, -2
+    while shown < len(numbers) and used + 2 + len(numbers[shown]) <= room:
+        used += 2 + len(numbers[shown])
+        shown += 1
+    more = _MORE[lang].format(n=len(numbers) - shown)
+    return ", ".join(numbers[:shown]) + (more.replace(",", ".") if lang == "de" else more)
+
+
 def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
                   lang: str) -> list[list]:
     """The Reminders sheet: one row per reminder and currency, newest first."""
@@ -520,7 +540,8 @@ def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
         currencies = list(dict.fromkeys([*r.totals, *r.interest, *r.fees])) or [""]
         for currency in currencies:
             rows.append([
-                r.day, r.customer_id, name, r.stage_name, ", ".join(r.invoice_nos), currency,
+                r.day, r.customer_id, name, r.stage_name, invoice_list(r.invoice_nos, lang),
+                currency,
                 to_units(r.totals.get(currency, 0)), to_units(r.interest.get(currency, 0)),
                 to_units(r.fees.get(currency, 0)), channels.get(r.channel, r.channel),
                 states[r.state], r.path or r.message_id, r.error,
