@@ -231,10 +231,11 @@ def positions(where: Mapping[object, int], numbers) -> np.ndarray:
 
 
 def lookup(mapping: Mapping, numbers, default, dtype) -> np.ndarray:
-    """``mapping.get(n, default)`` for each number, as one array of ``dtype``; the (few)
-    values are converted once, not per number."""
+    """``mapping.get(n, default)`` for each number, as one array of ``dtype``; the values are
+    converted once, not per number, and the numbers are matched in pandas' hash table."""
     values = np.array([*mapping.values(), default], dtype=dtype)
-    return values[positions({key: i for i, key in enumerate(mapping)}, numbers)]
+    keys = pd.Index(list(mapping), dtype=object)  # unique: a mapping's keys
+    return values[keys.get_indexer(pd.Index(numbers, dtype=object))]  # -1: the default
 
 
 # -- deciding --------------------------------------------------------------------------------
@@ -591,9 +592,9 @@ def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: 
     """
     numbers = live["invoice_no"].to_numpy(dtype=object)
     ids = [str(c) for c in live["customer_id"].tolist()]
-    kind = {cid: (True, c.business, c.consumer_notice) for cid, c in customers.items()}
-    known, business, notice = (lookup({k: v[n] for k, v in kind.items()}, ids, False, bool)
-                               for n in range(3))
+    kind = lookup({cid: (True, c.business, c.consumer_notice) for cid, c in customers.items()},
+                  ids, (False, False, False), "bool, bool, bool")
+    known, business, notice = (kind[f"f{n}"] for n in range(3))
     overdue = ((live["status"].to_numpy(dtype=object) == "overdue")
                & (live["open_cents"].to_numpy() > 0) & known)
     paid = np.fromiter((n in pay for n in numbers), dtype=bool, count=len(numbers))
