@@ -119,8 +119,8 @@ def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date
     dues = [i.due for i in decided]
     day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}
     day[None] = ""
-    stage = {n: neutralise(p.decision.stage.name if n else "") for n in {i.stage_no
-                                                                         for i in decided}}
+    name = neutralise(p.decision.stage.name)
+    stage = {n: name if n else "" for n in {i.stage_no for i in decided}}  # 0: no stage yet
     currency = {c: neutralise(c) for c in {i.currency for i in decided}}
     columns = (
         [neutralise(i.invoice_no) for i in decided],
@@ -133,21 +133,22 @@ def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date
         [decimal_text(claims[i.invoice_no].interest_cents, lang) for i in decided],
     )
     rows = [CSV_HEADERS[lang], *zip(*columns, strict=True)]
-    name = safe_name(f"{CSV_NAMES[lang]}-{p.customer.id}-{as_of.isoformat()}") + ".csv"
-    return name, csv_bytes(rows, lang), "text/csv"
+    file_name = safe_name(f"{CSV_NAMES[lang]}-{p.customer.id}-{as_of.isoformat()}") + ".csv"
+    return file_name, csv_bytes(rows, lang), "text/csv"
 
 
 def _totals(p: PlannedReminder) -> list[dict]:
     """One row per currency: open amount, interest, fees and what to pay, over ALL items."""
     interest = p.claims.interest_by_currency()
     fees = p.claims.fees_by_currency()
+    open_by_currency = p.open_by_currency()
     totals = []
-    for currency, open_cents in p.open_by_currency().items():
+    for currency, open_cents in open_by_currency.items():
         i, f = interest.get(currency, 0), fees.get(currency, 0)
         totals.append({"currency": currency, "open": to_units(open_cents), "interest": to_units(i),
                        "fees": to_units(f), "total": to_units(open_cents + i + f)})
     for currency, f in fees.items():  # fees in a currency without open items (EUR flat fees)
-        if currency not in p.open_by_currency():
+        if currency not in open_by_currency:
             totals.append({"currency": currency, "open": to_units(0), "interest": to_units(0),
                            "fees": to_units(f), "total": to_units(f)})
     return totals
