@@ -206,14 +206,14 @@ class InvoiceDates:
     def __init__(self, numbers: pd.Series, dates: pd.Series):
         self._numbers = numbers
         self._dates = dates
-        self._where: dict[object, int] | None = None
+        self._where: dict[object, int] = {}
+        self._days = np.array([np.datetime64("NaT")], dtype="datetime64[D]")  # -1: none
 
     def days(self, numbers) -> np.ndarray:
         """``datetime64[D]`` per number (NaT: no date, or not in the ledger)."""
-        if self._where is None:  # built on first use: a dry run without reminders skips it
+        if not self._where and len(self._numbers):  # on first use: a dry run may not need it
             self._where = {n: i for i, n in enumerate(self._numbers.tolist())}
-            self._days = np.append(self._dates.to_numpy(dtype="datetime64[D]"),
-                                   np.datetime64("NaT"))
+            self._days = np.append(self._dates.to_numpy(dtype="datetime64[D]"), self._days)
         return self._days[positions(self._where, numbers)]
 
     def dates(self, numbers) -> list[date | None]:
