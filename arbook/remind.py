@@ -233,9 +233,23 @@ def positions(where: Mapping[object, int], numbers) -> np.ndarray:
 def lookup(mapping: Mapping, numbers, default, dtype) -> np.ndarray:
     """``mapping.get(n, default)`` for each number, as one array of ``dtype``; the values are
     converted once, not per number, and the numbers are matched in pandas' hash table."""
-    values = np.array([*mapping.values(), default], dtype=dtype)
+    values = [*mapping.values(), default]
+    values = day_array(values) if dtype == "datetime64[D]" else np.array(values, dtype=dtype)
     keys = pd.Index(list(mapping), dtype=object)  # unique: a mapping's keys
     return values[keys.get_indexer(pd.Index(numbers, dtype=object))]  # -1: the default
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def day_array(values: list[date | None]) -> np.ndarray:
+    """Dates as ``datetime64[D]`` (None: NaT), by day number: numpy converts ``date`` objects
+    one by one, ten times slower (35k reminder dates: 50 ms)."""
+    days = np.fromiter((0 if v is None else v.toordinal() - _EPOCH for v in values),
+                       dtype=np.int64, count=len(values)).astype("datetime64[D]")
+    days[np.fromiter((v is None for v in values), dtype=bool, count=len(values))] = \
+        np.datetime64("NaT")
+    return days
 
 
 # -- deciding --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arbook.remind import InvoiceDates, invoice_list, lookup
+from arbook.remind import InvoiceDates, day_array, invoice_list, lookup
 
 NUMBERS = st.sampled_from(["RE-1", "RE-2", "re-1", "RE-1 ", "Ä-7", "", "0042"])
 DAYS = st.one_of(st.none(), st.dates(date(1950, 1, 1), date(2100, 12, 31)))
@@ -59,3 +59,8 @@ def test_a_list_of_thousands_of_invoices_is_cut_to_an_excel_cell(lang, word, sho
     # n x 16 - 2: de 2,046 (32,734 <= 32,747), en 2,047 (32,750 <= 32,750)
     assert len(text) <= 32_767 and text.endswith(word)
     assert text.removesuffix(word).split(", ") == numbers[:shown]
+
+
+@given(st.lists(DAYS, max_size=20))
+def test_day_array_is_numpys_conversion(days):
+    assert day_array(days).tolist() == np.array(days, dtype="datetime64[D]").tolist()
