@@ -53,7 +53,7 @@ from arbook.io.lawdata import load_rate_table
 from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
-from arbook.letters import letter_context, to_units
+from arbook.letters import compose, to_units
 from arbook.mail import HeaderInjection
 from arbook.mail.message import build_message, make_message_id
 from arbook.mail.outbox import write_draft
@@ -195,6 +195,63 @@ def _policy(book: WorkbookPort, lang: str, problems: list[Problem]) -> DunningPo
 read_policy = _policy  # the review job reads the same policy (and SMTP settings)
 
 
+class InvoiceDates:
+    """Invoice number -> invoice date, looked up for many numbers at once.
+
+    A run needs the dates of the planned items (thousands) and, for the ledger's interest, one
+    array for all rows; a dict of 100k ``date`` objects built item by item cost more than the
+    rest of the planning. Where a number occurs twice, the last row wins (as a dict would).
+    """
+
+    def __init__(self, numbers: pd.Series, dates: pd.Series):
+        self._numbers = numbers
+        self._dates = dates
+        self._where: dict[object, int] = {}
+        self._days = np.array([np.datetime64("NaT")], dtype="datetime64[D]")  # -1: none
+
+    def days(self, numbers) -> np.ndarray:
+        """``datetime64[D]`` per number (NaT: no date, or not in the ledger)."""
+        if not self._where and len(self._numbers):  # on first use: a dry run may not need it
+            self._where = {n: i for i, n in enumerate(self._numbers.tolist())}
+            self._days = np.append(self._dates.to_numpy(dtype="datetime64[D]"), self._days)
+        return self._days[positions(self._where, numbers)]
+
+    def dates(self, numbers) -> list[date | None]:
+        """``date`` (or None) per number."""
+        return self.days(numbers).astype(object).tolist()
+
+    def get(self, number: str, default: date | None = None) -> date | None:
+        (found,) = self.dates([number])
+        return default if found is None else found
+
+
+def positions(where: Mapping[object, int], numbers) -> np.ndarray:
+    """The position of each number in ``where``; -1 (the appended default) where absent."""
+    return np.fromiter((where.get(n, -1) for n in numbers), dtype=np.int64, count=len(numbers))
+
+
+def lookup(mapping: Mapping, numbers, default, dtype) -> np.ndarray:
+    """``mapping.get(n, default)`` for each number, as one array of ``dtype``; the values are
+    converted once, not per number, and the numbers are matched in pandas' hash table."""
+    values = [*mapping.values(), default]
+    values = day_array(values) if dtype == "datetime64[D]" else np.array(values, dtype=dtype)
+    keys = pd.Index(list(mapping), dtype=object)  # unique: a mapping's keys
+    return values[keys.get_indexer(pd.Index(numbers, dtype=object))]  # -1: the default
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def day_array(values: list[date | None]) -> np.ndarray:
+    """Dates as ``datetime64[D]`` (None: NaT), by day number: numpy converts ``date`` objects
+    one by one, ten times slower (35k reminder dates: 50 ms)."""
+    days = np.fromiter((0 if v is None else v.toordinal() - _EPOCH for v in values),
+                       dtype=np.int64, count=len(values)).astype("datetime64[D]")
+    days[np.fromiter((v is None for v in values), dtype=bool, count=len(values))] = \
+        np.datetime64("NaT")
+    return days
+
+
 # -- deciding --------------------------------------------------------------------------------
 
 
@@ -283,9 +340,7 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         if customer is not None:
             plan = _only_customer(plan, customer)
         customers = _customers(customers_frame, lang)
-        invoice_dates = dict(zip(invoices["invoice_no"],
-                                 [None if pd.isna(d) else pd.Timestamp(d).date()
-                                  for d in invoices["invoice_date"]], strict=True))
+        invoice_dates = InvoiceDates(invoices["invoice_no"], invoices["invoice_date"])
         pay = payments_by_invoice(payments)
         planned = [
             _plan_one(decision, customers, invoice_dates, pay, first_reminders, variant,
@@ -346,21 +401,21 @@ def _only_customer(plan: DunningPlan, customer: str) -> DunningPlan:
 
 
 def _plan_one(decision: ReminderDecision, customers: dict[str, Customer],
-              invoice_dates: dict[str, date | None], pay: dict[str, list[tuple[date, int]]],
+              invoice_dates: InvoiceDates, pay: dict[str, list[tuple[date, int]]],
               first_reminders: dict[str, date], variant: str, table: RateTable,
               settings: Settings, as_of: date, last_stage: int) -> PlannedReminder:
     customer = customers[decision.customer_id]
-    items = [ClaimItem(i.invoice_no, i.currency, i.open_cents, i.due,
-                       invoice_dates.get(i.invoice_no), pay.get(i.invoice_no, ()),
-                       first_reminders.get(i.invoice_no))
-             for i in decision.items]
+    numbers = [i.invoice_no for i in decision.items]
+    dates = invoice_dates.dates(numbers)
+    items = [ClaimItem(i.invoice_no, i.currency, i.open_cents, i.due, day,
+                       pay.get(i.invoice_no, ()), first_reminders.get(i.invoice_no))
+             for i, day in zip(decision.items, dates, strict=True)]
     claims = claims_for(items, business=customer.business,
                         consumer_notice=customer.consumer_notice, variant=variant, table=table,
                         stage_fee_cents=decision.stage.fee_cents,
                         fee_currency=settings.home_currency, as_of=as_of)
     return PlannedReminder(decision, customer, customer.language, claims,
-                           {i.invoice_no: invoice_dates.get(i.invoice_no)
-                            for i in decision.items}, last_stage)
+                           dict(zip(numbers, dates, strict=True)), last_stage)
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -391,8 +446,8 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
             p.outcome, p.detail = "not built", "no email address on the Customers sheet"
             continue
         key = _key(p, as_of)
-        rendered = templates[p.lang].render(p.decision.stage.template,
-                                            letter_context(p, settings, as_of))
+        letter = compose(p, settings, as_of)
+        rendered = templates[p.lang].render(p.decision.stage.template, letter.context)
         cc = [p.customer.escalation_contact] if (
             p.stage_no == p.last_stage and "@" in p.customer.escalation_contact) else []
         try:
@@ -400,7 +455,7 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
                 rendered, sender=sender, reply_to=reply, to=p.customer.emails, cc=cc,
                 date=datetime.now().astimezone(),
                 message_id=make_message_id(key, email.rsplit("@", 1)[1]),
-                customer=p.customer.id)
+                customer=p.customer.id, attachments=letter.attachments)
         except HeaderInjection as exc:
             p.outcome, p.detail = "not built", str(exc)
             problems.append(Problem(str(exc), sheet="Customers", severity=Severity.ERROR))
@@ -454,7 +509,7 @@ def smtp_config(settings: Settings, environ: Mapping[str, str]) -> SmtpConfig:
 
 
 def _escalations(plan: DunningPlan, planned: list[PlannedReminder],
-                 first_reminders: dict[str, date], invoice_dates: dict[str, date | None],
+                 first_reminders: dict[str, date], invoice_dates: InvoiceDates,
                  outbox: Path, as_of: date, lang: str) -> Path:
     interest_from: dict[str, date] = {}
     for esc in plan.escalations:
@@ -473,6 +528,26 @@ def _escalations(plan: DunningPlan, planned: list[PlannedReminder],
 # -- the workbook, from the journal ----------------------------------------------------------
 
 
+EXCEL_CELL_CHARS = 32_767  # Excel repairs (cuts) a workbook with longer text in a cell
+_MORE = {"de": " … und {n:,} weitere", "en": " … and {n:,} more"}
+
+
+def invoice_list(numbers: list[str], lang: str) -> str:
+    """The invoice numbers of a reminder for one cell of the Reminders sheet. A list too long
+    for an Excel cell (a letter with thousands of invoices) stops at whole numbers and says how
+    many more there are; the journal and the letter's attachment have them all."""
+    text = ", ".join(numbers)
+    if len(text) <= EXCEL_CELL_CHARS:
+        return text
+    room = EXCEL_CELL_CHARS - len(_MORE[lang].format(n=len(numbers)))
+    shown, used = 0, -2
+    while shown < len(numbers) and used + 2 + len(numbers[shown]) <= room:
+        used += 2 + len(numbers[shown])
+        shown += 1
+    more = _MORE[lang].format(n=len(numbers) - shown)
+    return ", ".join(numbers[:shown]) + (more.replace(",", ".") if lang == "de" else more)
+
+
 def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
                   lang: str) -> list[list]:
     """The Reminders sheet: one row per reminder and currency, newest first."""
@@ -483,7 +558,8 @@ def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
         currencies = list(dict.fromkeys([*r.totals, *r.interest, *r.fees])) or [""]
         for currency in currencies:
             rows.append([
-                r.day, r.customer_id, name, r.stage_name, ", ".join(r.invoice_nos), currency,
+                r.day, r.customer_id, name, r.stage_name, invoice_list(r.invoice_nos, lang),
+                currency,
                 to_units(r.totals.get(currency, 0)), to_units(r.interest.get(currency, 0)),
                 to_units(r.fees.get(currency, 0)), channels.get(r.channel, r.channel),
                 states[r.state], r.path or r.message_id, r.error,
@@ -509,11 +585,11 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     numbers = live["invoice_no"].to_numpy(dtype=object)
     open_now = live["open_cents"].to_numpy() > 0
     names = [s.name for s in policy.stages]
-    codes = np.array([stage_of.get(n, 0) - 1 if ok else -1
-                      for n, ok in zip(numbers, open_now, strict=True)], dtype=np.int64)
+    codes = np.where(open_now, lookup(stage_of, numbers, 0, np.int64) - 1, -1)
     codes[codes >= len(names)] = len(names) - 1
-    serial = np.array([(last_of[n] - date(1899, 12, 30)).days if n in last_of else 0
-                       for n in numbers], dtype=np.int64)
+    last = lookup(last_of, numbers, None, "datetime64[D]")
+    serial = np.where(np.isnat(last), 0,
+                      (last - np.datetime64("1899-12-30", "D")).astype(np.int64))
     interest = _ledger_interest(live, customers, as_of, **claim_inputs)
     columns = {
         "dunning_stage": ColumnValues(codes=codes, labels=names),
@@ -524,33 +600,27 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
 
 
 def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: date, *,
-                     invoice_dates, pay, first_reminders, variant: str, table: RateTable
-                     ) -> np.ndarray:
+                     invoice_dates: InvoiceDates, pay, first_reminders, variant: str,
+                     table: RateTable) -> np.ndarray:
     """Interest accrued today on each overdue item (0 where none is due or computable).
 
     Items without dated payments are worked out all at once (``accrued_interest``); the few
     with payments go through ``claims_for`` item by item. Both give the letters' figures.
     """
     numbers = live["invoice_no"].to_numpy(dtype=object)
-    known = np.array([customers.get(str(c)) is not None for c in live["customer_id"]])
+    ids = [str(c) for c in live["customer_id"].tolist()]
+    kind = lookup({cid: (True, c.business, c.consumer_notice) for cid, c in customers.items()},
+                  ids, (False, False, False), "bool, bool, bool")
+    known, business, notice = (kind[f"f{n}"] for n in range(3))
     overdue = ((live["status"].to_numpy(dtype=object) == "overdue")
                & (live["open_cents"].to_numpy() > 0) & known)
-    paid = np.array([n in pay for n in numbers], dtype=bool)
-    kind = {cid: (c.business, c.consumer_notice) for cid, c in customers.items()}
-    flags = [kind.get(str(c), (False, False)) for c in live["customer_id"]]
-    business = np.array([f[0] for f in flags], dtype=bool)
-    notice = np.array([f[1] for f in flags], dtype=bool)
-
-    def days(values) -> np.ndarray:
-        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D")
-                         for v in values], dtype="datetime64[D]")
-
+    paid = np.fromiter((n in pay for n in numbers), dtype=bool, count=len(numbers))
+    reminded = lookup(first_reminders, numbers, None, "datetime64[D]")
     bulk = overdue & ~paid
     cents, _missing = accrued_interest(
         np.where(bulk, live["open_cents"].to_numpy(), 0), live["due"].to_numpy("datetime64[D]"),
-        days(invoice_dates.get(n) for n in numbers), days(first_reminders.get(n)
-                                                           for n in numbers),
-        business, notice, variant=variant, table=table, as_of=as_of)
+        invoice_dates.days(numbers), reminded, business, notice, variant=variant, table=table,
+        as_of=as_of)
     out = np.where(bulk, cents, 0)
     for i in np.flatnonzero(overdue & paid):
         number = str(numbers[i])

@@ -127,9 +127,9 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
         in_default = start is not None and start <= as_of
         interest, known = 0, True
         if in_default and margin is not None and start < as_of and item.open_cents > 0:
-            paid = sum(cents for _day, cents in item.payments)
             try:
                 if item.payments:
+                    paid = sum(cents for _day, cents in item.payments)
                     interest = default_interest(item.open_cents + paid, start, as_of, margin,
                                                 table, [p for p in item.payments if p[1] > 0]
                                                 ).total_cents

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from arbook.core.problems import Problem, Severity
 
 DEFAULT_BUCKET_EDGES = (30, 60, 90)
+DEFAULT_LETTER_MAX_ITEMS = 25
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ SETTING_ROWS: dict[str, tuple[str, str, str]] = {
         "Days after the final reminder's deadline until the escalation list "
         "(court dunning / collection)",
     ),
+    "letter_max_items": (
+        str(DEFAULT_LETTER_MAX_ITEMS),
+        "Höchstens so viele Rechnungen stehen im Text einer Mahnung; bei mehr liegt die "
+        "vollständige Liste als CSV-Datei bei (0 oder leer = 25)",
+        "At most this many invoices are listed in a reminder's text; with more, the full list "
+        "is attached as a CSV file (0 or empty = 25)",
+    ),
     # What the review job needs: when a dispute needs escalating, and the targets the KPIs
     # are measured against (empty = no target set; the checklist notices).
     "dispute_escalation_days": (
@@ -88,6 +96,15 @@ SETTING_ROWS: dict[str, tuple[str, str, str]] = {
 }
 INTEREST_VARIANTS = ("de", "eu")
 SMTP_SECURITY = ("starttls", "ssl", "none")  # none: only to this machine (tests)
+
+
+def letter_max_items(settings: Settings) -> int:
+    """How many invoices a letter's text lists (Settings ``letter_max_items``; 0 = default)."""
+    text = (settings.extra.get("letter_max_items") or "").strip()
+    try:
+        return int(float(text)) or DEFAULT_LETTER_MAX_ITEMS
+    except (ValueError, OverflowError):  # Settings built by hand, not by settings_from_pairs
+        return DEFAULT_LETTER_MAX_ITEMS
 
 
 def parse_bucket_edges(text: str) -> tuple[int, ...] | None:
@@ -144,7 +161,8 @@ def settings_from_pairs(
     escalation = check("escalation_after_days", whole, "a whole number of days")
     variant = check("interest_variant", INTEREST_VARIANTS.__contains__, "de or eu")
     for key, ok, expected in (("smtp_port", whole, "a port number such as 587"),
-                              ("smtp_security", SMTP_SECURITY.__contains__, "starttls or ssl")):
+                              ("smtp_security", SMTP_SECURITY.__contains__, "starttls or ssl"),
+                              ("letter_max_items", whole, "a whole number of invoices")):
         values[key] = check(key, ok, expected)
     language = (values.get("language") or "de").strip().lower()
     if language not in ("de", "en"):

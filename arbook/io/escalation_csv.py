@@ -6,13 +6,13 @@ Customer data is hostile input: a cell that Excel would read as a formula is neu
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
 from arbook.core.dunning import Escalation
 from arbook.core.dunning_reasons import format_date
+from arbook.io.excel_csv import decimal_text, neutralise, write_csv
 
 HEADERS = {
     "de": ("Kundennr.", "Schuldner", "Anschrift", "Rechnungsnr.", "Rechnungsdatum", "Fällig am",
@@ -20,21 +20,6 @@ HEADERS = {
     "en": ("Customer id", "Debtor", "Address", "Invoice no.", "Invoice date", "Due date",
            "Claim", "Currency", "Interest from", "Dunning costs", "Last reminder", "Reason"),
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """One line (line breaks become ', '); text Excel would run as a formula gets a leading
-    apostrophe, so it stays text."""
-    text = ", ".join(part.strip() for part in str(text).splitlines() if part.strip())
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def decimal_text(cents: int, lang: str) -> str:
-    """Exact cents as '1234,56' (de) or '1234.56' (en), no thousands separator."""
-    whole, frac = divmod(abs(int(cents)), 100)
-    sep = "," if lang == "de" else "."
-    return f"{'-' if cents < 0 else ''}{whole}{sep}{frac:02d}"
 
 
 def escalation_rows(escalations: Iterable[Escalation], lang: str,
@@ -63,9 +48,4 @@ def escalation_rows(escalations: Iterable[Escalation], lang: str,
 def write_escalations_csv(escalations: Iterable[Escalation], path: Path, lang: str = "de",
                           interest_from: Mapping[str, date] | None = None) -> Path:
     """Write the list as UTF-8 with BOM; ';' for German Excel, ',' for English."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, delimiter=";" if lang == "de" else ",",
-                            quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerows(escalation_rows(escalations, lang, interest_from))
-    return path
+    return write_csv(escalation_rows(escalations, lang, interest_from), path, lang)

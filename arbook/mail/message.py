@@ -66,8 +66,12 @@ def to_address(field: str, recipient: Recipient, customer: str = "") -> Address:
 
 def build_message(rendered: Rendered, *, sender: Recipient, reply_to: Recipient | None,
                   to: Sequence[Recipient], cc: Iterable[Recipient] = (), date: datetime,
-                  message_id: str, customer: str = "") -> EmailMessage:
-    """A letter ready to send or to write as .eml; every header checked first."""
+                  message_id: str, customer: str = "",
+                  attachments: Sequence[tuple[str, bytes, str]] = ()) -> EmailMessage:
+    """A letter ready to send or to write as .eml; every header checked first.
+
+    ``attachments`` are (file name, content, MIME type such as "text/csv"); with any, the
+    message becomes multipart/mixed: the text/HTML alternative first, then the files."""
     if not to:
         raise HeaderInjection(_bad_address("To", "", customer, "at least one recipient"))
     headers = {
@@ -88,6 +92,12 @@ def build_message(rendered: Rendered, *, sender: Recipient, reply_to: Recipient 
     _check_decoded_headers(msg, customer)
     msg.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for file_name, data, mime in attachments:
+        check_header_value("attachment name", file_name, customer)
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
+                           filename=file_name,
+                           params={"charset": "utf-8"} if maintype == "text" else None)
     return msg
 
 

@@ -22,12 +22,16 @@ The context the reminder job passes (also documented for users in mailtemplates/
     interest_note: str   # e.g. "Verzugszinsen nach § 288 BGB: ..."; "" if none
     as_of: date
     reference: str       # what the customer should quote on payment
+    more:     {count, attachment, totals: [{currency, count, open, interest}]}
+              # only when the text lists fewer items than the reminder has (the rest are in
+              # the attachment); ``more is defined`` tests for it
 
 The text and HTML templates also get ``subject`` (the rendered subject line).
 
 Filters: ``money(amount, currency)`` and ``date`` per locale with Babel (de: "1.234,56 €",
 "26.11.2026"; en: "€1,234.56", "26 Nov 2026" -- British day-month-year with the month as a
-word, unambiguous to readers on both sides of the Atlantic), ``iban`` (groups of four).
+word, unambiguous to readers on both sides of the Atlantic), ``iban`` (groups of four),
+``number`` (a count with the locale's grouping: "2.275" / "2,275").
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -161,7 +165,8 @@ class TemplateSet:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(money=self.money, date=self.date, iban=format_iban)
+        self.env.filters.update(money=self.money, date=self.date, iban=format_iban,
+                                number=self.number)
 
     def money(self, amount: Decimal | int, currency: str) -> str:
         if isinstance(amount, float) or not isinstance(amount, Decimal | int):
@@ -175,6 +180,12 @@ class TemplateSet:
         if currency not in self._money_formats:
             self._money_formats[currency] = MoneyFormat(currency, self.locale)
         return self._money_formats[currency]
+
+    def number(self, value: int | Decimal) -> str:
+        """A count or amount with the locale's grouping: 2.275 (de), 2,275 (en)."""
+        if isinstance(value, float) or not isinstance(value, Decimal | int):
+            raise TypeError(f"number needs an int or Decimal, got {type(value).__name__}")
+        return format_decimal(value, locale=self.locale)
 
     def date(self, value: date | None) -> str:
         if value is None:

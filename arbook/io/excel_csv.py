@@ -1,0 +1,53 @@
+"""CSV files that open right in Excel by double click: UTF-8 with BOM, CRLF, the separator and
+decimal mark of the reader's language, and no cell that Excel would run as a formula.
+
+German Excel splits on ';' and reads '1234,56' as a number; English Excel splits on ',' and
+reads '1234.56'. Customer data is hostile input: a text cell beginning with = + - @ (or a tab
+or CR) gets a leading apostrophe, so Excel shows it as text instead of running it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """One line (line breaks become ', '); text Excel would run as a formula gets a leading
+    apostrophe, so it stays text."""
+    text = str(text).strip()
+    if not text.isprintable():  # a line break inside (printable text has none)
+        text = ", ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def decimal_text(cents: int, lang: str) -> str:
+    """Exact cents as '1234,56' (de) or '1234.56' (en), no thousands separator."""
+    whole, frac = divmod(abs(int(cents)), 100)
+    sep = "," if lang == "de" else "."
+    return f"{'-' if cents < 0 else ''}{whole}{sep}{frac:02d}"
+
+
+def separator(lang: str) -> str:
+    """The list separator Excel expects in this language: ';' (de), ',' (en)."""
+    return ";" if lang == "de" else ","
+
+
+def csv_bytes(rows: Iterable[Sequence[str]], lang: str) -> bytes:
+    """The rows as the bytes of an Excel CSV (cells must be neutralised by the caller)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=separator(lang), quoting=csv.QUOTE_MINIMAL,
+                        lineterminator="\r\n")
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_csv(rows: Iterable[Sequence[str]], path: Path, lang: str) -> Path:
+    """Write ``csv_bytes(rows, lang)`` to ``path``."""
+    path = Path(path)
+    path.write_bytes(csv_bytes(rows, lang))
+    return path
