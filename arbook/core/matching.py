@@ -33,7 +33,7 @@ from typing import Protocol
 import pandas as pd
 
 from arbook.core.open_items import Item, OpenItems, age, text
-from arbook.core.remittance import candidate_keys, find_invoices, invoice_key
+from arbook.core.remittance import candidate_keys, invoice_key, invoices_named
 
 PAYMENT, SKONTO, CREDIT = "payment", "skonto", "credit"
 THRESHOLD = 0.8
@@ -271,7 +271,9 @@ class _Matcher:
 
     # -- the rules -------------------------------------------------------------------------
 
-    def match(self, entry: PaymentEntry, assignment: Assignment | None) -> EntryMatch:
+    def match(self, entry: PaymentEntry, assignment: Assignment | None,
+              candidates: list[tuple[str, list[str], bool]]) -> EntryMatch:
+        """``candidates``: the ``candidate_keys`` of the entry's text (``_remittance``)."""
         amount = entry.amount_cents
         currency = (entry.currency or "").upper()
         if assignment is not None:
@@ -293,7 +295,7 @@ class _Matcher:
         if customer_id is None and _name(entry.counterparty_name) in self.by_name:
             customer_id, via = self.by_name[_name(entry.counterparty_name)], "Name"
         named = [(self.items.item(n), marked)
-                 for n, marked in find_invoices(_remittance(entry), self.items.keys)]
+                 for n, marked in invoices_named(candidates, self.items.keys)]
         named = [(i, m) for i, m in named if i.open > 0 and i.currency == currency]
         if named:
             return self.by_text(entry, named, customer_id, paid_on)
@@ -419,11 +421,13 @@ def match_payments(entries: Iterable[PaymentEntry], invoices: pd.DataFrame,
     assignments = assignments or {}
     ordered = sorted(entries, key=lambda e: (e.booking_date or e.value_date or as_of,
                                              match_key(e)))
-    matcher.items.prepare_keys(key for e in ordered for whole, parts, _ in
-                               candidate_keys(_remittance(e)) for key in (whole, *parts))
+    found = [candidate_keys(_remittance(e)) for e in ordered]
+    matcher.items.prepare_keys(key for keys in found for whole, parts, _ in keys
+                               for key in (whole, *parts))
     matches = []
-    for entry in ordered:
-        match = _queued(matcher.match(entry, assignments.get(match_key(entry))), threshold)
+    for entry, candidates in zip(ordered, found, strict=True):
+        match = _queued(matcher.match(entry, assignments.get(match_key(entry)), candidates),
+                        threshold)
         matcher.apply(match)
         matches.append(match)
     return MatchResult(matches)

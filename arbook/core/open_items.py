@@ -59,12 +59,12 @@ class OpenItems:
     invoice_date, due_date), looked up by number, key, customer, amount and age."""
 
     def __init__(self, frame: pd.DataFrame, home_currency: str):
-        self._frame = frame
+        self._dates = {c: frame[c].array for c in ("invoice_date", "due_date") if c in frame}
         numbers = [v.strip() if type(v) is str else text(v).strip()
                    for v in _column(frame, "invoice_no")]
-        self._rows, prints = _first_rows(numbers)
-        self._numbers = [numbers[r] for r in self._rows]
-        self._print_order = np.argsort(prints, kind="stable")
+        self._rows, prints, self._print_order = _first_rows(numbers)
+        self._numbers = numbers if len(self._rows) == len(numbers) else [
+            numbers[r] for r in self._rows]
         self._prints = prints[self._print_order]
         self._customer, customers = _codes(_column(frame, "customer_id")[self._rows], str.strip)
         self._currency, currencies = _codes(_column(frame, "currency")[self._rows],
@@ -78,11 +78,12 @@ class OpenItems:
         due, issued = (_ordinals(frame, column, self._rows)
                        for column in ("due_date", "invoice_date"))
         self._age = np.where(due >= 0, due, np.where(issued >= 0, issued, NO_DAY))
-        self._by_age = np.lexsort((self._age, self._customer))
-        self._age_sorted = self._age[self._by_age]
-        self._by_open = np.lexsort((self._start_open, self._customer))
+        small = np.uint16 if len(customers) <= 1 << 16 else np.int64  # radix sort: O(n)
+        self._grouped = np.argsort(self._customer.astype(small), kind="stable")
         self._bounds = np.r_[0, np.cumsum(np.bincount(self._customer,
                                                       minlength=len(customers)))]
+        self._by_age: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # sorted when first asked
+        self._by_open: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._items: dict[int, Item] = {}
         self._positions: dict[str, int | None] = {}
         self._with_key: dict[str, list[str]] = {}
@@ -128,12 +129,14 @@ class OpenItems:
         code = self._customer_code.get(customer_id)
         if code is None or currency not in self._currency_code:
             return []
-        block = self._by_open[self._bounds[code]:self._bounds[code + 1]]
-        start_open = self._start_open[block]
-        upper = len(block) if high is None else np.searchsorted(start_open, high, "right")
-        found = block[np.searchsorted(start_open, low, "left"):upper]
-        if self._touched.get(code):  # open amounts only go down: these may have moved in
-            found = np.union1d(found, np.fromiter(self._touched[code], dtype=np.int64))
+        order, sorted_open = self._sorted_by(code, self._start_open, self._by_open)
+        upper = len(order) if high is None else np.searchsorted(sorted_open, high, "right")
+        found = order[np.searchsorted(sorted_open, low, "left"):upper]
+        if self._touched.get(code):  # taken from since: their amount may fit now
+            moved = np.fromiter(self._touched[code], dtype=np.int64)
+            before = self._start_open[moved]
+            outside = (before < low) | (before > high if high is not None else False)
+            found = np.concatenate([found, moved[outside]])
         now = self._open[found]
         fits = ((now >= max(low, 1)) & (now <= (high if high is not None else now))
                 & (self._currency[found] == self._currency_code[currency]))
@@ -144,18 +147,16 @@ class OpenItems:
         code = self._customer_code.get(customer_id)
         if code is None or currency not in self._currency_code or count <= 0:
             return []
-        low, high = self._bounds[code], self._bounds[code + 1]
+        order, ages = self._sorted_by(code, self._age, self._by_age)
         wanted = self._currency_code[currency]
         picked: list[int] = []
-        end, step = low, max(4 * count, 64)
-        while end < high and len(picked) < count:
-            block = self._by_age[end:min(end + step, high)]
+        end, step = 0, max(4 * count, 64)
+        while end < len(order) and len(picked) < count:
+            block = order[end:end + step]
             end += len(block)
             picked += block[(self._open[block] > 0) & (self._currency[block] == wanted)].tolist()
         if len(picked) >= count:  # equal ages are ordered by number: take the whole tie
-            tie_end = low + np.searchsorted(self._age_sorted[low:high],
-                                            self._age[picked[count - 1]], "right")
-            block = self._by_age[end:tie_end]
+            block = order[end:np.searchsorted(ages, self._age[picked[count - 1]], "right")]
             picked += block[(self._open[block] > 0) & (self._currency[block] == wanted)].tolist()
         return sorted((self._item(p) for p in picked), key=age)[:count]
 
@@ -164,7 +165,7 @@ class OpenItems:
         code = self._customer_code.get(customer_id)
         if code is None:
             return []
-        block = self._by_age[self._bounds[code]:self._bounds[code + 1]]
+        block = self._grouped[self._bounds[code]:self._bounds[code + 1]]
         return sorted((self._item(p) for p in block[self._open[block] > 0]), key=age)
 
     # -- applying ------------------------------------------------------------------------
@@ -191,8 +192,19 @@ class OpenItems:
                 self._cell_day("invoice_date", row), self._cell_day("due_date", row))
         return self._items[position]
 
+    def _sorted_by(self, code: int, values: np.ndarray,
+                   cache: dict[int, tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """The customer's positions in the order of ``values`` (ties: ledger order) and
+        the values in that order, sorted once per customer and run."""
+        if code not in cache:
+            block = self._grouped[self._bounds[code]:self._bounds[code + 1]]
+            order = block[np.argsort(values[block], kind="stable")]
+            cache[code] = (order, values[order])
+        return cache[code]
+
     def _cell_day(self, column: str, row: int) -> date | None:
-        return day(self._frame[column].iat[row]) if column in self._frame else None
+        return day(self._dates[column][row]) if column in self._dates else None
 
     def _print_of(self, key: str) -> int:
         if key not in self._key_prints:
@@ -225,20 +237,24 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=object)
 
 
-def _first_rows(numbers: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with a number, the first of each number only; and their numbers' fingerprints.
-    Equal numbers have equal fingerprints, so only rows sharing one are compared."""
+def _first_rows(numbers: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows with a number, the first of each number only; their numbers' fingerprints; and
+    the order that sorts those. Equal numbers have equal fingerprints, so only rows sharing
+    one are compared."""
     rows = np.flatnonzero(np.fromiter(map(bool, numbers), dtype=bool, count=len(numbers)))
-    prints = key_fingerprints([numbers[r] for r in rows])
+    prints = key_fingerprints(numbers if len(rows) == len(numbers)
+                              else [numbers[r] for r in rows])
     order = np.argsort(prints, kind="stable")
     same = prints[order][1:] == prints[order][:-1]
     shared = np.zeros(len(rows), dtype=bool)
     shared[order[1:][same]] = shared[order[:-1][same]] = True
     suspects = np.flatnonzero(shared)  # positions in rows, in ledger order
     repeated = pd.Series([numbers[rows[s]] for s in suspects], dtype=object).duplicated()
+    if not repeated.any():
+        return rows, prints, order
     keep = np.ones(len(rows), dtype=bool)
     keep[suspects[repeated.to_numpy(dtype=bool)]] = False
-    return rows[keep], prints[keep]
+    return rows[keep], prints[keep], np.argsort(prints[keep], kind="stable")
 
 
 def _codes(values: np.ndarray, clean) -> tuple[np.ndarray, list[str]]:

@@ -66,8 +66,14 @@ class KeyIndex(Protocol):
 def find_invoices(text: str, index: KeyIndex) -> list[tuple[str, bool]]:
     """Invoice numbers from ``index`` (key -> invoice numbers) named in ``text``, in order of
     appearance, without repeats, each with whether a prefix marked it."""
+    return invoices_named(candidate_keys(text or ""), index)
+
+
+def invoices_named(candidates: Iterable[tuple[str, list[str], bool]],
+                   index: KeyIndex) -> list[tuple[str, bool]]:
+    """``find_invoices`` for a text's ``candidate_keys``, found before."""
     seen: dict[str, bool] = {}
-    for whole, parts, marked in candidate_keys(text or ""):
+    for whole, parts, marked in candidates:
         for key in [whole] if whole in index else parts:
             for number in index.get(key, ()):
                 seen[number] = seen.get(number, False) or marked
