@@ -9,10 +9,13 @@ The generator aims at the rules' edges: invoice numbers that collide once prefix
 are dropped ('RE-000815', '815', 'RE-2026/0815'), duplicate and padded numbers, several items
 of one amount, sums of the oldest items, Skonto in time, late and too much, partial and
 overpaid payments, entries paying the same item twice, assignments, money out, pending
-entries and foreign currencies.
+entries and foreign currencies. A few large ledgers (hundreds of items per customer on a few
+days) make the customer lookups search past their first block and order equal ages by number.
 
-Regenerate only with the old implementation on the path:
-``python -m tests.matching_scenarios --write`` (it refuses to overwrite otherwise unless asked).
+Regenerate only with the old implementation first on the path (``git archive 3a58b74 arbook
+| tar -x -C /tmp/old``), from outside the worktree, whose own ``arbook`` would come first:
+``cd /tmp && PYTHONPATH=/tmp/old:WORKTREE python -m tests.matching_scenarios --write --force``
+(without --force it refuses to overwrite).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from arbook.core.matching import Assignment, match_key, match_payments
 AS_OF = date(2026, 11, 26)
 SEED = 20261127
 COUNT = 120
+LARGE = 6
 GOLDEN = Path(__file__).parent / "golden" / "matching-oracle.json"
 IBANS = {"K1": "DE89370400440532013000", "K2": "DE02120300000000202051",
          "K3": "DE44500105175407324931", "K4": "DE12500105170648489890"}
@@ -159,13 +163,45 @@ def _assignments(rng: random.Random, ledger: list[dict],
     return out
 
 
+def _large(rng: random.Random) -> tuple[list[dict], list[Entry]]:
+    amounts = [rng.choice([100, 200, 300, 500, 700, 1000, 1234]) for _ in range(6)]
+    size = rng.randint(600, 1500)
+    ledger = []
+    for i in range(size):
+        day = AS_OF - timedelta(days=rng.choice([1, 2, 3, 10, 20]))
+        ledger.append({
+            "invoice_no": rng.choice([f"RE-{i:05d}", str(i), f"RE-{rng.randint(0, size):05d}"]),
+            "customer_id": rng.choice(["K1", "K2", "K3", "K4"]),
+            "currency": rng.choice(["EUR", "EUR", "EUR", "USD"]),
+            "open_cents": rng.choice([*amounts, rng.randint(1, 5000)]),
+            "invoice_date": day, "due_date": day if rng.random() < 0.5 else None})
+    entries = []
+    for ref in range(40):
+        row = rng.choice(ledger)
+        opened, pct = row["open_cents"], {"K1": 0.02, "K3": 0.03, "K4": 0.025}.get(
+            row["customer_id"], 0)
+        amount = rng.choice([opened, opened - round(opened * pct), sum(rng.sample(amounts, 2)),
+                             sum(rng.sample(amounts, 3)), rng.choice(amounts),
+                             rng.randint(100, 3000)])
+        entries.append(Entry(amount, rng.choice(["", "", f"RE {row['invoice_no']}"]),
+                             IBANS[row["customer_id"]], currency=rng.choice(["EUR", "EUR", "USD"]),
+                             booking_date=AS_OF - timedelta(days=rng.randint(0, 12)),
+                             entry_ref=str(ref)))
+    return ledger, entries
+
+
 def scenarios() -> list[tuple[pd.DataFrame, list[Entry], dict[str, Assignment]]]:
-    """``COUNT`` scenarios: (ledger, entries, assignments), the same on every call."""
+    """``COUNT`` small and ``LARGE`` large scenarios: (ledger, entries, assignments), the
+    same on every call."""
     rng = random.Random(SEED)
     out = []
-    for _ in range(COUNT):
+    for number in range(COUNT + LARGE):
+        if number >= COUNT:
+            ledger, entries = _large(rng)
+            out.append((pd.DataFrame(ledger), entries, {}))
+            continue
         ledger = _ledger(rng)
-        entries: list[Entry] = []
+        entries = []
         for ref in range(rng.randint(3, 15)):
             entries.append(_entry(rng, ledger, ref, entries))
         frame = pd.DataFrame(ledger)

@@ -172,10 +172,11 @@ class OpenItems:
 
     def take(self, number: str, cents: int) -> None:
         """``cents`` of this item are settled (paid or discounted) by an earlier entry."""
-        position = self._positions.get(number)
-        if position is None:
+        item = self.item(number)
+        if item is None:
             return
-        self._item(position).open -= cents
+        position = self._positions[number]
+        item.open -= cents
         self._open[position] -= cents
         self._touched.setdefault(int(self._customer[position]), set()).add(position)
 
