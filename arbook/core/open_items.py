@@ -158,7 +158,8 @@ class OpenItems:
         if len(picked) >= count:  # equal ages are ordered by number: take the whole tie
             block = order[end:np.searchsorted(ages, self._age[picked[count - 1]], "right")]
             picked += block[(self._open[block] > 0) & (self._currency[block] == wanted)].tolist()
-        return sorted((self._item(p) for p in picked), key=age)[:count]
+        oldest = sorted(picked, key=lambda p: (self._age[p], self._numbers[p]))[:count]
+        return [self._item(p) for p in oldest]  # the order of ``age``, made for these only
 
     def of_customer(self, customer_id: str) -> list[Item]:
         """All the customer's open items, in any currency, oldest first."""
