@@ -47,7 +47,7 @@ def ledgers(draw):
     return frame
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(ledgers(), st.lists(st.tuples(st.integers(0, 400), st.integers(1, 300)), max_size=30))
 def test_lookups_equal_the_plain_reading_also_after_taking(frame, takes):
     book, expected = OpenItems(frame, "EUR"), plain(frame, "EUR")
