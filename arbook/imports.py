@@ -444,13 +444,17 @@ def _open_items(book: WorkbookPort, settings, as_of: date) -> tuple[pd.DataFrame
     invoices, _ = typed_frame(raw, INVOICES, AGEING_INPUTS)
     ageing = compute_ageing(invoices, customers, payments, settings, as_of, sheet=raw.sheet)
     live = ageing.items
+    # matching sees open items only: pick their rows first, then build the (small) frame
+    rows = np.flatnonzero((live["open_cents"].to_numpy() > 0) & ~live["skipped"].to_numpy())
     items = pd.DataFrame({
-        "invoice_no": live["invoice_no"], "customer_id": live["customer_id"],
-        "currency": live["currency"], "open_cents": live["open_cents"],
-        "amount_cents": invoices["amount_cents"].to_numpy(),
-        "invoice_date": invoices["invoice_date"].to_numpy(), "due_date": live["due"],
+        "invoice_no": live["invoice_no"].to_numpy()[rows],
+        "customer_id": live["customer_id"].to_numpy()[rows],
+        "currency": live["currency"].to_numpy()[rows],
+        "open_cents": live["open_cents"].to_numpy()[rows],
+        "amount_cents": invoices["amount_cents"].to_numpy()[rows],
+        "invoice_date": invoices["invoice_date"].to_numpy()[rows],
+        "due_date": live["due"].to_numpy()[rows],
     })
-    items = items[(items["open_cents"] > 0) & ~live["skipped"].to_numpy()]
     return items, customers
 
 

@@ -3,7 +3,7 @@ property tests for conservation of cents, open-amount limits and determinism."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -24,24 +24,11 @@ from arbook.core.matching import (
     match_payments,
 )
 from arbook.core.remittance import build_index, candidate_keys, find_invoices, invoice_key
+from tests.matching_scenarios import Entry
 
 AS_OF = date(2026, 11, 26)
 IBAN_A = "DE89 3704 0044 0532 0130 00"
 IBAN_B = "DE02120300000000202051"
-
-
-@dataclass(frozen=True)
-class Entry:
-    amount_cents: int
-    remittance: str = ""
-    counterparty_iban: str = ""
-    counterparty_name: str = ""
-    currency: str = "EUR"
-    booking_date: date | None = AS_OF
-    value_date: date | None = None
-    statement_id: str = "S1"
-    entry_ref: str = "1"
-    booked: bool = True
 
 
 def invoices(*rows):
@@ -256,13 +243,9 @@ def test_cents_are_conserved_no_invoice_is_overpaid_and_results_are_deterministi
 
 
 def test_invoice_number_in_the_end_to_end_id_counts_and_notprovided_does_not():
-    @dataclass(frozen=True)
-    class WithE2E(Entry):
-        end_to_end_id: str = ""
-
-    match = one(WithE2E(50000, "Danke", end_to_end_id="RE-000816"))
+    match = one(Entry(50000, "Danke", end_to_end_id="RE-000816"))
     assert settled(match) == {("RE-000816", PAYMENT): 50000}
-    assert one(WithE2E(50000, "Danke", end_to_end_id="NOTPROVIDED")).queued
+    assert one(Entry(50000, "Danke", end_to_end_id="NOTPROVIDED")).queued
 
 
 def test_payer_whose_iban_belongs_to_another_customer_is_queued_for_review():

@@ -30,10 +30,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-import numpy as np
 import pandas as pd
 
-from arbook.core.remittance import build_index, find_invoices, invoice_key
+from arbook.core.open_items import Item, OpenItems, age, text
+from arbook.core.remittance import candidate_keys, invoice_key, invoices_named
 
 PAYMENT, SKONTO, CREDIT = "payment", "skonto", "credit"
 THRESHOLD = 0.8
@@ -135,31 +135,12 @@ class MatchResult:
 
 
 @dataclass
-class _Item:
-    invoice_no: str
-    customer_id: str
-    currency: str
-    open: int
-    invoice_date: date | None
-    due_date: date | None
-
-
-@dataclass
 class _Customer:
     customer_id: str
     name: str = ""
     skonto_pct: Decimal = Decimal(0)
     skonto_days: int | None = None
     ibans: set[str] = field(default_factory=set)
-
-
-def _day(value: object) -> date | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return None
-    try:
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        return None
 
 
 def _iban(text: object) -> str:
@@ -171,8 +152,7 @@ def _name(text: object) -> str:
 
 
 def _text(row: Mapping, key: str) -> str:
-    value = row.get(key)
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return text(row.get(key))
 
 
 def _customers(frame: pd.DataFrame) -> dict[str, _Customer]:
@@ -193,52 +173,38 @@ def _customers(frame: pd.DataFrame) -> dict[str, _Customer]:
     return out
 
 
-def _items(frame: pd.DataFrame, home_currency: str) -> dict[str, _Item]:
-    out: dict[str, _Item] = {}
-    for row in frame.to_dict("records"):
-        number = _text(row, "invoice_no").strip()
-        if not number or number in out:
-            continue
-        out[number] = _Item(number, _text(row, "customer_id").strip(),
-                            _text(row, "currency").strip().upper() or home_currency,
-                            int(row["open_cents"]), _day(row.get("invoice_date")),
-                            _day(row.get("due_date")))
-    return out
-
-
-def _discount(item: _Item, customer: _Customer | None) -> int:
+def _discount(item: Item, customer: _Customer | None) -> int:
     if customer is None or customer.skonto_pct <= 0 or item.open <= 0:
         return 0
     return int((item.open * customer.skonto_pct).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _skonto_in_time(item: _Item, customer: _Customer | None, paid_on: date) -> bool:
+def _skonto_in_time(item: Item, customer: _Customer | None, paid_on: date) -> bool:
     if customer is None or customer.skonto_days is None or item.invoice_date is None:
         return False
     return paid_on <= item.invoice_date + timedelta(days=customer.skonto_days)
 
 
-def _age(item: _Item) -> tuple:
-    return (item.due_date or item.invoice_date or date.max, item.invoice_no)
+def _skonto_ceiling(amount: int, customer: _Customer | None) -> int | None:
+    """The largest open amount that ``amount`` can settle with the customer's Skonto (None:
+    any). The discount is at most open * pct + 1/2, so open <= (amount + 1/2) / (1 - pct)."""
+    if customer is None or customer.skonto_pct >= 1:
+        return None
+    return int((Decimal(amount) + Decimal("0.5")) / (1 - customer.skonto_pct)) + 1
 
 
 class _Matcher:
     def __init__(self, invoices: pd.DataFrame, customers: pd.DataFrame, as_of: date,
                  home_currency: str):
-        self.items = _items(invoices, home_currency)
+        self.items = OpenItems(invoices, home_currency)
         self.customers = _customers(customers)
         self.as_of = as_of
-        self.index = build_index(self.items)
         self.by_iban = {iban: c.customer_id for c in self.customers.values() for iban in c.ibans}
         names: dict[str, list[str]] = {}
         for c in self.customers.values():
             if c.name:
                 names.setdefault(c.name, []).append(c.customer_id)
         self.by_name = {n: ids[0] for n, ids in names.items() if len(ids) == 1}
-        self.currencies = {i.currency for i in self.items.values() if i.open > 0}
-        self.of_customer: dict[str, list[_Item]] = {}
-        for item in sorted(self.items.values(), key=_age):
-            self.of_customer.setdefault(item.customer_id, []).append(item)
 
     # -- building results ------------------------------------------------------------------
 
@@ -257,12 +223,12 @@ class _Matcher:
 
     def apply(self, match: EntryMatch) -> None:
         for a in match.allocations:
-            if a.invoice_no in self.items and a.kind in (PAYMENT, SKONTO):
-                self.items[a.invoice_no].open -= a.cents
+            if a.invoice_no and a.kind in (PAYMENT, SKONTO):
+                self.items.take(a.invoice_no, a.cents)
 
     # -- allocation primitives -------------------------------------------------------------
 
-    def settle(self, items: list[_Item], amount: int, paid_on: date,
+    def settle(self, items: list[Item], amount: int, paid_on: date,
                customer: _Customer | None) -> tuple[list[Allocation], tuple[str, ...], str]:
         """Spread ``amount`` over ``items``: in full, with Skonto, short, partial or overpaid.
         Returns the allocations, flags and a short English word for the case."""
@@ -279,7 +245,7 @@ class _Matcher:
                                 Allocation(item.invoice_no, disc, SKONTO)]
             return allocations, (), "skonto"
         allocations, left = [], amount
-        for item in sorted(items, key=_age):
+        for item in sorted(items, key=age):
             share = min(left, item.open)
             allocations.append(Allocation(item.invoice_no, share, PAYMENT))
             left -= share
@@ -289,11 +255,10 @@ class _Matcher:
             return allocations, (FLAG_SHORT, FLAG_SKONTO_TOO_MUCH), "skonto_too_much"
         return allocations, (FLAG_PARTIAL,), "partial"
 
-    def subset(self, items: list[_Item], amount: int) -> list[list[_Item]]:
-        """Sets of up to SUBSET_SIZE of the oldest SUBSET_ITEMS open items adding up to
-        ``amount``, smallest sets first (bounded: at most 781 combinations)."""
-        pool = sorted(items, key=_age)[:SUBSET_ITEMS]
-        hits: list[list[_Item]] = []
+    def subset(self, pool: list[Item], amount: int) -> list[list[Item]]:
+        """Sets of up to SUBSET_SIZE of ``pool`` (the oldest SUBSET_ITEMS open items) adding up
+        to ``amount``, smallest sets first (bounded: at most 781 combinations)."""
+        hits: list[list[Item]] = []
         for size in range(2, min(SUBSET_SIZE, len(pool)) + 1):
             for combo in itertools.combinations(pool, size):
                 if sum(i.open for i in combo) == amount:
@@ -306,7 +271,9 @@ class _Matcher:
 
     # -- the rules -------------------------------------------------------------------------
 
-    def match(self, entry: PaymentEntry, assignment: Assignment | None) -> EntryMatch:
+    def match(self, entry: PaymentEntry, assignment: Assignment | None,
+              candidates: list[tuple[str, list[str], bool]]) -> EntryMatch:
+        """``candidates``: the ``candidate_keys`` of the entry's text (``_remittance``)."""
         amount = entry.amount_cents
         currency = (entry.currency or "").upper()
         if assignment is not None:
@@ -318,7 +285,7 @@ class _Matcher:
             return self.result(entry, "money_out", "Ausgang oder Nullbetrag: keine Zahlung "
                                "auf Rechnungen", "Money out or zero: not a payment of invoices",
                                0.0)
-        if currency not in self.currencies:
+        if currency not in self.items.currencies:
             return self.result(entry, "currency", f"Währung {currency}: keine offenen Posten "
                                "in dieser Währung", f"Currency {currency}: no open items in "
                                "this currency", 0.0)
@@ -327,9 +294,8 @@ class _Matcher:
         via = "IBAN"
         if customer_id is None and _name(entry.counterparty_name) in self.by_name:
             customer_id, via = self.by_name[_name(entry.counterparty_name)], "Name"
-        text = f"{entry.remittance} {getattr(entry, 'end_to_end_id', '')}".replace(
-            "NOTPROVIDED", "")  # payers often put the invoice number in the end-to-end id
-        named = [(self.items[n], marked) for n, marked in find_invoices(text, self.index)]
+        named = [(self.items.item(n), marked)
+                 for n, marked in invoices_named(candidates, self.items.keys)]
         named = [(i, m) for i, m in named if i.open > 0 and i.currency == currency]
         if named:
             return self.by_text(entry, named, customer_id, paid_on)
@@ -344,29 +310,28 @@ class _Matcher:
             return self.result(entry, "ignored", "Vom Benutzer ignoriert",
                                "Ignored by the user", 1.0)
         paid_on = entry.value_date or entry.booking_date or self.as_of
-        items = [self.items[n] for n in assignment.invoice_nos if n in self.items]
-        items = [i for i in items if i.open > 0]
+        items = [i for n in assignment.invoice_nos if (i := self.items.item(n)) and i.open > 0]
         customer_id = assignment.customer_id or (items[0].customer_id if items else None)
         if not items and customer_id:
-            items = [i for i in self.of_customer.get(customer_id, []) if i.open > 0]
+            items = self.items.of_customer(customer_id)
         if entry.amount_cents <= 0:
             items = []
         allocations, flags, case = self.settle(items, entry.amount_cents, paid_on,
                                                self.customers.get(customer_id or "")) \
             if items else ([], (), "none")
-        missing = [n for n in assignment.invoice_nos if n not in self.items]
+        missing = [n for n in assignment.invoice_nos if self.items.item(n) is None]
         note_de = f"; nicht offen: {', '.join(missing)}" if missing else ""
         note_en = f"; not open: {', '.join(missing)}" if missing else ""
         return self.result(entry, "assigned", f"Vom Benutzer zugeordnet ({case}){note_de}",
                            f"Assigned by the user ({case}){note_en}", 1.0, allocations,
                            customer_id, flags)
 
-    def by_text(self, entry: PaymentEntry, named: list[tuple[_Item, bool]],
+    def by_text(self, entry: PaymentEntry, named: list[tuple[Item, bool]],
                 customer_id: str | None, paid_on: date) -> EntryMatch:
         items = [i for i, _ in named]
         owners = {i.customer_id for i in items}
         confidence = 0.95 if all(m for _, m in named) else 0.85
-        if len(owners) > 1 or any(len(self.index[invoice_key(i.invoice_no)]) > 1
+        if len(owners) > 1 or any(len(self.items.numbers_with_key(invoice_key(i.invoice_no))) > 1
                                   for i in items):
             # several customers' invoices, or a number that fits two invoices ('815' and
             # 'RE-815'): let a person look
@@ -387,11 +352,9 @@ class _Matcher:
     def by_customer(self, entry: PaymentEntry, customer_id: str, via: str, paid_on: date,
                     currency: str) -> EntryMatch:
         customer = self.customers.get(customer_id)
-        items = [i for i in self.of_customer.get(customer_id, [])
-                 if i.open > 0 and i.currency == currency]
         amount = entry.amount_cents
         base = 0.85 if via == "IBAN" else 0.75
-        exact = [i for i in items if i.open == amount]
+        exact = self.items.with_open(customer_id, currency, amount, amount)
         if exact:
             allocations, _, _ = self.settle(exact[:1], amount, paid_on, customer)
             sure = base if len(exact) == 1 else 0.5
@@ -399,7 +362,10 @@ class _Matcher:
                                f"{exact[0].invoice_no}", f"Customer by {via}, amount equals "
                                f"open item {exact[0].invoice_no}", sure, allocations,
                                customer_id)
-        skonto = [i for i in items if _discount(i, customer)
+        near = self.items.with_open(customer_id, currency, amount + 1,
+                                    _skonto_ceiling(amount, customer)) \
+            if customer is not None and customer.skonto_pct > 0 else []
+        skonto = [i for i in near if _discount(i, customer)
                   and i.open - _discount(i, customer) == amount
                   and _skonto_in_time(i, customer, paid_on)]
         if skonto:
@@ -409,7 +375,7 @@ class _Matcher:
                                f"{skonto[0].invoice_no} abzüglich Skonto", f"Customer by {via}, "
                                f"amount equals {skonto[0].invoice_no} less discount", sure,
                                allocations, customer_id)
-        sets = self.subset(items, amount)
+        sets = self.subset(self.items.oldest(customer_id, currency, SUBSET_ITEMS), amount)
         if sets:
             chosen = sets[0]
             numbers = ", ".join(i.invoice_no for i in chosen)
@@ -426,6 +392,12 @@ class _Matcher:
 _DE = {"full": "vollständig", "skonto": "mit Skonto", "skonto_late": "Skonto verspätet gezogen",
        "skonto_too_much": "zu viel Skonto abgezogen", "partial": "Teilzahlung",
        "none": "ohne Posten"}
+
+
+def _remittance(entry: PaymentEntry) -> str:
+    """The text searched for invoice numbers: payers often put one in the end-to-end id."""
+    return f"{entry.remittance} {getattr(entry, 'end_to_end_id', '')}".replace(
+        "NOTPROVIDED", "")
 
 
 def _queued(match: EntryMatch, threshold: float) -> EntryMatch:
@@ -449,9 +421,13 @@ def match_payments(entries: Iterable[PaymentEntry], invoices: pd.DataFrame,
     assignments = assignments or {}
     ordered = sorted(entries, key=lambda e: (e.booking_date or e.value_date or as_of,
                                              match_key(e)))
+    found = [candidate_keys(_remittance(e)) for e in ordered]
+    matcher.items.prepare_keys(key for keys in found for whole, parts, _ in keys
+                               for key in (whole, *parts))
     matches = []
-    for entry in ordered:
-        match = _queued(matcher.match(entry, assignments.get(match_key(entry))), threshold)
+    for entry, candidates in zip(ordered, found, strict=True):
+        match = _queued(matcher.match(entry, assignments.get(match_key(entry)), candidates),
+                        threshold)
         matcher.apply(match)
         matches.append(match)
     return MatchResult(matches)
