@@ -56,7 +56,9 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     claims = {c.invoice_no: c for c in p.claims.items}
     stage = p.decision.stage
     cap = letter_max_items(settings)
-    decided = p.decision.items
+    decided = list(p.decision.items)
+    if len(decided) > cap:  # the text shows the longest overdue; the list has them all
+        decided = longest_overdue_first(decided)
     items = [{
         "invoice_no": item.invoice_no, "invoice_date": p.invoice_dates.get(item.invoice_no),
         "due_date": item.due, "currency": item.currency,
@@ -94,6 +96,11 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     return Letter(context, attachments)
 
 
+def longest_overdue_first(items: Sequence[DunningItem]) -> list[DunningItem]:
+    """Most days overdue first, then by invoice number: what a long letter lists in its text."""
+    return sorted(items, key=lambda i: (-int(i.days_overdue), i.invoice_no))
+
+
 def rest_summary(left_out: Sequence[DunningItem], claims: Mapping[str, ItemClaim],
                  file_name: str) -> dict:
     """What the text says about the items it leaves out: how many, their sums per currency."""
@@ -114,7 +121,7 @@ def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date
     """All items of the reminder as a CSV for Excel (see arbook.io.excel_csv), named after
     the customer and the day. Built column by column from the exact cents; dates, currencies
     and stages repeat, so each distinct one is formatted once (a list has thousands of rows)."""
-    lang, decided = p.lang, p.decision.items
+    lang, decided = p.lang, longest_overdue_first(p.decision.items)
     invoice_dates = [p.invoice_dates.get(i.invoice_no) for i in decided]
     dues = [i.due for i in decided]
     day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}

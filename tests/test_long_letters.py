@@ -72,7 +72,7 @@ def book(tmp_path):
         {"customer_id": "K5", "name": "Genau Zehn AG", "email": "ap@zehn.example",
          "customer_type": "Unternehmen", "terms_days": 30, "language": "de"},
     ])
-    put_rows(path, INVOICES, K1_ROWS + K3_ROWS + K5_ROWS)
+    put_rows(path, INVOICES, K1_ROWS[::-1] + K3_ROWS + K5_ROWS)  # K1: newest first
     formula_text_as_text(path)
     set_settings(path, {"company_name": "Ihre Firma GmbH",
                         "sender_email": "buchhaltung@ihre-firma.example",
@@ -121,15 +121,18 @@ def csv_rows(data: bytes, sep: str) -> list[list[str]]:
 def test_long_letter_lists_the_cap_and_attaches_every_item(book):
     result = job.remind(book, AS_OF)
     planned = {p.customer.id: p for p in result.reminders}
-    order = [i.invoice_no for i in planned["K1"].decision.items]
-    assert sorted(order) == sorted(r["invoice_no"] for r in K1_ROWS)
+    assert sorted(i.invoice_no for i in planned["K1"].decision.items) == \
+        sorted(r["invoice_no"] for r in K1_ROWS)
+    # the longest overdue first (whatever the ledger's order), ties by number
+    order = [r["invoice_no"] for r in sorted(K1_ROWS, key=lambda r: (r["due_date"],
+                                                                       r["invoice_no"]))]
     msg = drafted(result)["K1"]
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
 
     listed = [line.split()[0] for line in text.splitlines()
               if line.split() and line.split()[0] in order]
-    assert listed == order[:CAP]  # the first N, in the letter's order
+    assert listed == order[:CAP]  # the N longest overdue
     for number in order[CAP:]:
         assert number not in text and number not in html.replace("&#34;", '"')
 
