@@ -19,7 +19,7 @@ import numpy as np
 
 from arbook.core.cells import ColumnValues, RawColumn, RawTable, to_text
 from arbook.core.problems import ArbookError, Problem
-from arbook.core.schema import PROBLEMS, TableSpec
+from arbook.core.schema import PROBLEMS, Owner, TableSpec
 from arbook.io.port import (
     CellValue,
     header_columns,
@@ -31,7 +31,7 @@ from arbook.io.port import (
 )
 from arbook.io.xlsx.book import Book, TableInfo
 from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
-from arbook.io.xlsx.patch import OutColumn, apply_edits, runs_of, single_cell, splice
+from arbook.io.xlsx.patch import OutColumn, runs_of, single_cell, splice
 from arbook.io.xlsx.scan import (
     SheetIndex,
     UnsupportedSheet,
@@ -39,19 +39,21 @@ from arbook.io.xlsx.scan import (
     column_styles,
     scan_sheet,
 )
+from arbook.io.xlsx.session import SheetCache
 from arbook.io.xlsx.sst import SharedStrings
 from arbook.io.xlsx.values import raw_column
 
 
 @dataclass
 class _ReadTable:
+    """What ``write_computed`` needs of the ``read_table`` before it (rows by position)."""
+
     info: TableInfo
-    spec: TableSpec
-    index: SheetIndex
     key_to_col: dict[str, int]
-    row_pos: np.ndarray  # SheetIndex row -> position in the RawTable (-1: not a data row)
+    write_keys: tuple[str, ...]
+    row_pos: np.ndarray  # sheet row index -> position in the RawTable (-1: not a data row)
     key_column: RawColumn | None  # the key (e.g. invoice number) of each row read
-    stale: np.ndarray  # SheetIndex rows with computed values but no data any more
+    stale: np.ndarray  # sheet row indexes with computed values but no data any more
 
 
 class WorkbookFile:
@@ -62,6 +64,7 @@ class WorkbookFile:
         self.package = Package(self.path)
         self.book = Book(self.package)
         self._read: dict[str, _ReadTable] = {}
+        self._sheets: dict[str, SheetCache] = {}  # sheet part -> what this session scanned
         self.messages: list[tuple[str, str]] = []
 
     def __enter__(self) -> WorkbookFile:
@@ -104,65 +107,113 @@ class WorkbookFile:
 
         ``write_keys`` are computed columns a later ``write_computed`` will fill; their cells
         are located (with style and current value, to skip unchanged rows) but not returned.
+        Columns read before in this session come from memory, with this session's writes.
         """
         info = self.book.table(spec.name)
         index_of, headers = header_columns(
             spec, info.headers, wanted_keys(spec, write_keys, keys),
             required_keys(spec, write_keys), f"{self.path.name}, sheet {info.sheet_name}")
         key_to_col = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
+        write_cols = [key_to_col[k] for k in write_keys]
+        sheet = self._cache(info, spec, set(key_to_col.values()), _bounds_of(write_cols))
+        rows = sheet.row_num
+        in_table = (rows >= info.first_data_row) & (rows <= info.last_data_row)
+        skip = set(write_cols)
+        data_rows = in_table & _rows_with_values(
+            sheet, [c for c in key_to_col.values() if c not in skip], len(rows))
+        row_pos = np.full(len(rows), -1, dtype=np.int64)
+        n = int(data_rows.sum())
+        row_pos[data_rows] = np.arange(n)
+        columns = {}
+        for key, col in key_to_col.items():
+            if key not in write_keys:
+                cells = sheet.columns[col]
+                sst = self.book.shared_string_table if (cells.shared >= 0).any() else None
+                columns[key] = raw_column(cells, row_pos, n, sst)
+        raw = RawTable(
+            sheet=info.sheet_name,
+            rows=rows[data_rows],
+            columns=columns,
+            headers=headers,
+            date1904=self.book.date1904,
+        )
+        if write_keys:  # rows the user cleared, whose computed cells are blanked
+            stale = in_table & ~data_rows & _rows_with_values(sheet, write_cols, len(rows))
+            self._read[spec.name] = _ReadTable(info, key_to_col, write_keys, row_pos,
+                                               columns.get(spec.key), np.flatnonzero(stale))
+        return raw
+
+    def prefetch(self, spec: TableSpec, keys: tuple[str, ...] | None = None,
+                 write_keys: tuple[str, ...] | None = None) -> None:
+        """Scan a table once for what later steps of this session will read and write.
+
+        ``keys`` default to all columns, ``write_keys`` to the computed ones: a night's jobs
+        then read the ledger from memory (optional: without it, the second scan of a table
+        takes all its columns).
+        """
+        if not self.book.has_table(spec.name):
+            return
+        info = self.book.table(spec.name)
+        computed = tuple(c.key for c in spec.columns if c.owner == Owner.COMPUTED)
+        index_of, _ = header_columns(spec, info.headers, wanted_keys(spec, (), keys), (), "")
+        cols = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
+        writes = [cols[k] for k in (computed if write_keys is None else write_keys) if k in cols]
+        self._cache(info, spec, set(cols.values()), _bounds_of(writes, single=True))
+
+    def _cache(self, info: TableInfo, spec: TableSpec, cols: set[int],
+               bounds: set[int]) -> SheetCache:
+        """The session's cells of the table's sheet, scanning for what it does not have yet.
+
+        The second scan of a sheet reads all the table's columns and locates every computed
+        column: the jobs of a session read and write the ledger again and again.
+        """
+        part = info.sheet_part
+        sheet = self._sheets.get(part)
+        if sheet is not None and sheet.first_row > info.first_data_row:
+            self._release(part)
+            sheet = None
+        if sheet is None:
+            sheet = SheetCache(part, info.first_data_row,
+                               self._scan(info, cols, bounds, info.first_data_row))
+            self._sheets[part] = sheet
+            return sheet
+        cols, bounds = cols - sheet.columns.keys(), bounds - sheet.bounds.keys()
+        if cols or bounds:
+            first_col, _, last_col, _ = info.bounds
+            computed = [info.column_of(h) for h in info.headers
+                        if (c := spec.header_to_key().get(h.strip().casefold()))
+                        and spec.column(c).owner == Owner.COMPUTED]
+            cols |= set(range(first_col, last_col + 1)) - sheet.columns.keys()
+            bounds |= _bounds_of(computed, single=True) - sheet.bounds.keys()
+            sheet.extend(self._scan(info, cols, bounds, sheet.first_row))
+        return sheet
+
+    def _scan(self, info: TableInfo, cols: set[int], bounds: set[int],
+              first_row: int) -> SheetIndex:
         sheet = self.package.source(info.sheet_part)  # inflated as scanned, never held whole
-        runs = runs_of([key_to_col[k] for k in write_keys])
         try:
-            index = scan_sheet(
-                sheet, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
-            )
+            return scan_sheet(sheet, cols, [], first_row, 1 << 40, bounds)
         except UnsupportedSheet as exc:
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: the sheet was saved by a program "
                 f"that writes cells in an unusual form ({exc}). Open and save the workbook in "
                 "Excel or LibreOffice once, then run the command again."
             ) from exc
-        in_table = (index.row_num >= info.first_data_row) & (index.row_num <= info.last_data_row)
-        data_rows = in_table & self._rows_with_user_data(index, key_to_col, write_keys)
-        row_pos = np.full(len(index.row_num), -1, dtype=np.int64)
-        row_pos[data_rows] = np.arange(int(data_rows.sum()))
-        n = int(data_rows.sum())
-        sst = self.book.shared_string_table if any(
-            (c.shared >= 0).any() for c in index.columns.values()) else None
-        columns = {}
-        for key, col in key_to_col.items():
-            if key not in write_keys:  # convert, and free the located cells as we go
-                cells = index.columns.pop(col) if write_keys else index.columns[col]
-                columns[key] = raw_column(cells, row_pos, n, sst)
-        raw = RawTable(
-            sheet=info.sheet_name,
-            rows=index.row_num[data_rows],
-            columns=columns,
-            headers=headers,
-            date1904=self.book.date1904,
-        )
-        stale = np.zeros(len(index.row_num), dtype=bool)
-        computed_left = np.zeros(len(index.row_num), dtype=bool)
-        for key in write_keys:
-            cells = index.columns[key_to_col[key]]
-            computed_left[cells.row_idx[cells.has_value]] = True
-        stale = in_table & ~data_rows & computed_left  # the user cleared the row's data
-        if write_keys:
-            self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos,
-                                               columns.get(spec.key), stale)
-        return raw
 
-    @staticmethod
-    def _rows_with_user_data(index: SheetIndex, key_to_col: dict[str, int],
-                             write_keys: tuple[str, ...]) -> np.ndarray:
-        """Rows holding a value in any column arbook reads (computed cells alone don't count)."""
-        skip = {key_to_col[k] for k in write_keys}
-        mask = np.zeros(len(index.row_num), dtype=bool)
-        for col, cells in index.columns.items():
-            if col in skip:
-                continue
-            mask[cells.row_idx[cells.has_value]] = True
-        return mask
+    def _flush(self, part: str) -> None:
+        """Apply the session's recorded edits of a sheet to its XML (one streamed pass)."""
+        sheet = self._sheets.get(part)
+        if sheet is None or not sheet.pending:
+            return
+        del self._sheets[part]  # its offsets are those of the XML before the edits
+        stream = DeflateStream()
+        sheet.flush(self.package.source(part).chunks(), self.book.shared_string_table, stream)
+        self.package.replace_deflated(part, stream.close())
+
+    def _release(self, part: str) -> None:
+        """Flush a sheet and forget its cells: its XML is about to change in place."""
+        self._flush(part)
+        self._sheets.pop(part, None)
 
     def read_pairs(self, spec: TableSpec, key: str, value: str) -> dict[str, tuple[str, int]]:
         """A two-column key/value table as ``{key: (value text, row)}`` (e.g. Settings)."""
@@ -183,41 +234,46 @@ class WorkbookFile:
         ``columns[k][i]`` is the value for the row whose key is ``keys[i]`` (keys unique).
         Rows whose key is missing, not unique or not in ``keys`` get ``unkeyed`` (text or
         blank), or, with ``keep_unkeyed``, stay exactly as they are (an import updates only the
-        rows it has). Returns the number of rows written.
+        rows it has). Returns the number of rows written. The cells are written when the
+        workbook is saved (all edits of a sheet in one pass); reads see them at once.
         """
-        read = self._read.pop(spec.name, None)  # its sheet XML is freed once written
+        read = self._read.pop(spec.name, None)
         if read is None:
             raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
-        index = read.index
+        write_cols = {read.key_to_col[k] for k in columns}
+        sheet = self._cache(read.info, spec, write_cols, _bounds_of(sorted(write_cols)))
+        if len(sheet.row_num) != len(read.row_pos):
+            raise RuntimeError(f"{spec.name} changed between read_table and write_computed")
         data_rows = np.flatnonzero(read.row_pos >= 0)
         found = to_text(read.key_column)  # the keys as the job saw them
         positions = positions_of(found, np.asarray(keys, dtype=object))
-        stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
+        stale = read.stale  # rows emptied by the user: blank their cells
         if keep_unkeyed:
             known = positions >= 0
             data_rows, positions, stale = data_rows[known], positions[known], stale[:0]
         rows = np.concatenate([data_rows, stale])
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
         positions = np.concatenate([positions, np.full(len(stale), -1)])
-        sheet_styles = column_styles(index.head)
+        sheet_styles = column_styles(sheet.head)
         out_columns = [
             OutColumn(read.key_to_col[key],
                       values.take(positions, unkeyed.get(key)).blanked(blanks),
-                      _styles_for(index, read.key_to_col[key], rows, sheet_styles))
+                      _styles_for(sheet, read.key_to_col[key], rows, sheet_styles))
             for key, values in columns.items()
         ]
         sst = self.book.shared_string_table
         changed = np.zeros(len(rows), dtype=bool)
         for column in out_columns:
-            changed |= _differs(index, column, rows, sst)
+            changed |= _differs(sheet, column, rows, sst)
         if not changed.any():
             return 0  # every computed cell already shows its value: the sheet stays as it is
         if not changed.all():
             picked = np.flatnonzero(changed)
             rows, out_columns = rows[picked], [c.subset(picked) for c in out_columns]
-        stream = DeflateStream()
-        apply_edits(index, rows, out_columns, sst, out=stream)
-        self.package.replace_deflated(read.info.sheet_part, stream.close())
+        if not sheet.can_record(out_columns):  # overlaps another edit: apply that one first
+            self._flush(read.info.sheet_part)
+            sheet = self._cache(read.info, spec, write_cols, _bounds_of(sorted(write_cols)))
+        sheet.record(rows, out_columns, sst)
         return len(rows)
 
     def write_block(self, sheet_name: str, top: int, left: int,
@@ -231,6 +287,7 @@ class WorkbookFile:
         part = self.book.sheets.get(sheet_name)
         if part is None:
             raise ArbookError(f"{self.path.name} has no sheet '{sheet_name}'")
+        self._release(part)
         xml = self.package.read(part)
         last_row = top + len(cells) - 1
         runs = [(left, left + width - 1)]
@@ -291,6 +348,7 @@ class WorkbookFile:
         the table stays valid.
         """
         info = self.book.table(spec.name)
+        self._release(info.sheet_part)
         xml = self.package.read(info.sheet_part)
         first_col, header_row, last_col, _ = info.bounds
         lines = lines or [[None] * (last_col - first_col + 1)]
@@ -329,6 +387,7 @@ class WorkbookFile:
         part = self.book.sheets.get(sheet_name)
         if part is None:
             return None
+        self._flush(part)
         index = scan_sheet(self.package.read(part), {col}, [], row, row)
         cells = index.columns.get(col)
         rows = np.flatnonzero(index.row_num == row)
@@ -355,6 +414,7 @@ class WorkbookFile:
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has a totals row; "
                 "switch it off (Table Design > Total Row) so arbook can add rows.")
+        self._release(info.sheet_part)
         xml = self.package.read(info.sheet_part)
         columns = set(range(first_col, last_col + 1))
         index = scan_sheet(xml, columns, [], header_row + 1, 1_048_576)
@@ -444,6 +504,8 @@ class WorkbookFile:
     def save(self) -> None:
         """Write the changed parts, keep one backup, replace the file atomically."""
         check_writable(self.path)
+        for part in list(self._sheets):
+            self._flush(part)
         self._store_shared_strings()
         if not self.package.changed():
             return
@@ -519,6 +581,22 @@ def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
         label_index[used] = sst.index_of([values.labels[i] for i in used])
         same = np.where(new_blank, ~has[rows], old[rows] == label_index[values.codes])
     return ~(same & (style[rows] == column.styles))
+
+
+def _bounds_of(cols: list[int], single: bool = False) -> set[int]:
+    """Where the cells of runs of columns begin and end (see ``scan_sheet``'s bounds); with
+    ``single``, of each column alone, so any run of them can be written later."""
+    runs = [(c, c) for c in cols] if single else runs_of(cols)
+    return {b for first, last in runs for b in (first, last + 1)}
+
+
+def _rows_with_values(sheet: SheetCache, cols: list[int], n: int) -> np.ndarray:
+    """Rows holding a value in any of these columns."""
+    mask = np.zeros(n, dtype=bool)
+    for col in cols:
+        cells = sheet.columns[col]
+        mask[cells.row_idx[cells.has_value]] = True
+    return mask
 
 
 def _row_insert_point(index: SheetIndex, row: int) -> int:
