@@ -414,19 +414,15 @@ class WorkbookFile:
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has a totals row; "
                 "switch it off (Table Design > Total Row) so arbook can add rows.")
-        self._release(info.sheet_part)
-        xml = self.package.read(info.sheet_part)
         columns = set(range(first_col, last_col + 1))
-        index = scan_sheet(xml, columns, [], header_row + 1, 1_048_576)
-        filled = np.zeros(len(index.row_num), dtype=bool)
-        for cells in index.columns.values():
-            filled[cells.row_idx[cells.has_value]] = True
-        below = index.row_num[filled & (index.row_num > last_row)]
+        sheet = self._cache(info, spec, columns, set())
+        filled = _rows_with_values(sheet, sorted(columns), len(sheet.row_num))
+        below = sheet.row_num[filled & (sheet.row_num > last_row)]
         if len(below):
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: row {int(below.min())} below table "
                 f"{info.name} is not empty; move it away so arbook can add rows to the table.")
-        used = index.row_num[filled & (index.row_num <= last_row)]
+        used = sheet.row_num[filled & (sheet.row_num <= last_row)]
         top = int(used.max()) + 1 if len(used) else info.first_data_row
         if not rows:
             return top
@@ -441,9 +437,15 @@ class WorkbookFile:
                 if key in positions:
                     line[positions[key]] = cell_text(value, self.book.date1904)
             block.append(line)
-        sheet_styles = column_styles(xml)
-        styles = [_usual_style(index, c, sheet_styles) for c in range(first_col, last_col + 1)]
-        self.write_block(info.sheet_name, top, first_col, block, width, styles, shared=True)
+        sheet_styles = column_styles(sheet.head)
+        styles = [_usual_style(sheet, c, sheet_styles) for c in range(first_col, last_col + 1)]
+        if sheet.n_base and top > int(sheet.row_num.max()):  # after the last row: streamed
+            sheet.append_rows([
+                (top + i, [(first_col + j, v, num, styles[j]) for j, (v, num) in enumerate(line)])
+                for i, line in enumerate(block) if any(v is not None for v, _ in line)],
+                self.book.shared_string_table)
+        else:  # into rows the sheet has (a new book's empty first row): patched in place
+            self.write_block(info.sheet_name, top, first_col, block, width, styles, shared=True)
         new_last = max(top + len(rows) - 1, last_row)
         self._resize_table(info, first_col, header_row, last_col, new_last)
         return top
