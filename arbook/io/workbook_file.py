@@ -147,25 +147,25 @@ class WorkbookFile:
                  write_keys: tuple[str, ...] | None = None) -> None:
         """Scan a table once for what later steps of this session will read and write.
 
-        ``keys`` default to all columns, ``write_keys`` to the computed ones: a night's jobs
-        then read the ledger from memory (optional: without it, the second scan of a table
-        takes all its columns).
+        ``keys`` default to all columns, ``write_keys`` to those arbook writes (imported and
+        computed): a night's jobs then read the ledger from memory (optional: without it, the
+        second scan of a table takes all its columns).
         """
         if not self.book.has_table(spec.name):
             return
         info = self.book.table(spec.name)
-        computed = tuple(c.key for c in spec.columns if c.owner == Owner.COMPUTED)
         index_of, _ = header_columns(spec, info.headers, wanted_keys(spec, (), keys), (), "")
         cols = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
-        writes = [cols[k] for k in (computed if write_keys is None else write_keys) if k in cols]
+        writes = (_written_columns(info, spec) if write_keys is None else
+                  [cols[k] for k in write_keys if k in cols])
         self._cache(info, spec, set(cols.values()), _bounds_of(writes, single=True))
 
     def _cache(self, info: TableInfo, spec: TableSpec, cols: set[int],
                bounds: set[int]) -> SheetCache:
         """The session's cells of the table's sheet, scanning for what it does not have yet.
 
-        The second scan of a sheet reads all the table's columns and locates every computed
-        column: the jobs of a session read and write the ledger again and again.
+        The second scan of a sheet reads all the table's columns and locates every column
+        arbook writes: the jobs of a session read and write the ledger again and again.
         """
         part = info.sheet_part
         sheet = self._sheets.get(part)
@@ -180,11 +180,8 @@ class WorkbookFile:
         cols, bounds = cols - sheet.columns.keys(), bounds - sheet.bounds.keys()
         if cols or bounds:
             first_col, _, last_col, _ = info.bounds
-            computed = [info.column_of(h) for h in info.headers
-                        if (c := spec.header_to_key().get(h.strip().casefold()))
-                        and spec.column(c).owner == Owner.COMPUTED]
             cols |= set(range(first_col, last_col + 1)) - sheet.columns.keys()
-            bounds |= _bounds_of(computed, single=True) - sheet.bounds.keys()
+            bounds |= _bounds_of(_written_columns(info, spec), single=True) - sheet.bounds.keys()
             sheet.extend(self._scan(info, cols, bounds, sheet.first_row))
         return sheet
 
@@ -583,6 +580,14 @@ def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
         label_index[used] = sst.index_of([values.labels[i] for i in used])
         same = np.where(new_blank, ~has[rows], old[rows] == label_index[values.codes])
     return ~(same & (style[rows] == column.styles))
+
+
+def _written_columns(info: TableInfo, spec: TableSpec) -> list[int]:
+    """Sheet columns of the table that arbook may write (imported and computed)."""
+    to_key = spec.header_to_key()
+    return [info.column_of(h) for h in info.headers
+            if (key := to_key.get(h.strip().casefold())) and key != spec.key
+            and spec.column(key).owner != Owner.USER]
 
 
 def _bounds_of(cols: list[int], single: bool = False) -> set[int]:

@@ -59,7 +59,8 @@ class SheetCache:
         self.sheetdata_end = index.sheetdata_end
         self.head = index.head
         self.columns: dict[int, ColumnCells] = dict(index.columns)
-        self.bounds: dict[int, np.ndarray] = dict(index.bounds)
+        self.bounds: dict[int, np.ndarray] = {}
+        self._add_bounds(index)
         self._groups: dict[tuple[int, ...], list[_Record]] = {}
         self._new_rows: list[tuple[int, dict[int, bytes]]] = []  # row number, col -> cell XML
 
@@ -73,7 +74,12 @@ class SheetCache:
         if not np.array_equal(index.row_num, self.row_num[: self.n_base]):
             raise RuntimeError(f"{self.part} changed under its session cache")
         self.columns.update(index.columns)
-        self.bounds.update(index.bounds)
+        self._add_bounds(index)
+
+    def _add_bounds(self, index: SheetIndex) -> None:
+        """Offsets in 32 bits (parts are below 2 GB): half the memory for a million rows."""
+        self.bounds.update({b: cuts.astype(np.int32) if not len(cuts) or cuts.max() < 2**31
+                            else cuts for b, cuts in index.bounds.items()})
 
     def can_record(self, columns: list[OutColumn]) -> bool:
         """Whether an edit of these columns merges with those recorded (else flush first):
