@@ -5,7 +5,7 @@ the ERP import and the bank import (``refresh=False``), the refresh, the reminde
 and, with ``--review``, the review, each step's own ``book.save()`` made a no-op, then one
 real ``save()``. The inbox is the one ``bench_nightly.py`` fills (0.5 % new invoices, a
 statement paying 1 % of the open ones). Each size runs in a fresh process, which reports its
-step times and its peak RSS (VmHWM).
+step times and each step's peak RSS (VmHWM, reset between steps).
 
     python benchmarks/bench_session.py 100000
     python benchmarks/bench_session.py 1000000 --prefetch
@@ -40,13 +40,20 @@ from arbook.io.workbook_file import WorkbookFile
 book_path, inbox = Path(sys.argv[1]), Path(sys.argv[2])
 as_of = date.fromisoformat(sys.argv[3])
 with_review, prefetch = sys.argv[4] == "1", sys.argv[5] == "1"
-times = {}
+times, peaks = {}, {}
 t0 = clock = time.perf_counter()
+
+def hwm_kb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
 
 def lap(name):
     global clock
     now = time.perf_counter()
     times[name] = round(now - clock, 3)
+    peaks[name] = hwm_kb()
+    with open("/proc/self/clear_refs", "w") as f:  # the next step's peak starts afresh
+        f.write("5")
     clock = now
 
 with WorkbookFile(book_path) as book:
@@ -70,10 +77,8 @@ with WorkbookFile(book_path) as book:
     real_save()
     lap("save")
 total = time.perf_counter() - t0
-with open("/proc/self/status") as f:
-    hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
-print(json.dumps({"total_s": round(total, 3), "peak_rss_kb": hwm, "steps": times,
-                  "rows_changed": done.rows_changed}))
+print(json.dumps({"total_s": round(total, 3), "peak_rss_kb": max(peaks.values()),
+                  "steps": times, "peaks_kb": peaks, "rows_changed": done.rows_changed}))
 """
 
 
@@ -101,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(ensure_ledger(n), book)
         fill_inbox(book, folder / "inbox", n)
         figures = run_child(book, folder / "inbox", args.review, args.prefetch)
-        steps = ", ".join(f"{k} {v:.2f} s" for k, v in figures["steps"].items())
+        steps = ", ".join(f"{k} {v:.2f} s / {figures['peaks_kb'][k] / 1024:.0f} MB"
+                          for k, v in figures["steps"].items())
         print(f"{n:,} rows: total {figures['total_s']:.2f} s, peak RSS "
               f"{figures['peak_rss_kb'] / 1024:.0f} MB ({steps})", flush=True)
     return 0
