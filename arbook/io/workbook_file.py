@@ -5,6 +5,13 @@ only those cells), the Problems table's range, ``calcPr`` in workbook.xml (so Ex
 formulas that depend on computed cells), and the shared-string table, to which computed texts
 are appended (created, with its relationship and content type, if the workbook has none).
 Everything else is copied byte for byte.
+
+One ``WorkbookFile`` can serve a whole session (the nightly job's import, bank, refresh,
+reminders): a table's sheet is scanned once and its cells kept (``io/xlsx/session.py``), so
+later reads come from memory; ``write_computed`` and ``append_rows`` on it are recorded, shown
+by later reads at once, and applied in one streamed pass when the sheet's bytes are needed
+(``save``, ``cell_text``, ``write_block``/``write_rows`` on that sheet). ``prefetch`` scans
+up front for what the session will read and write.
 """
 
 from __future__ import annotations
