@@ -94,6 +94,15 @@ def _import_update(book: WorkbookFile, n: int) -> int:
     }, {}, keep_unkeyed=True)
 
 
+def _settle(book: WorkbookFile, n: int) -> int:
+    """--full: some invoices are paid in full; shares a column with the import's edit."""
+    raw = book.read_table(INVOICES, write_keys=("paid",), keys=("invoice_no", "amount"))
+    numbers = to_text(raw.columns["invoice_no"])[n::5]
+    cents = np.rint(np.nan_to_num(raw.columns["amount"].numbers[n::5]) * 100)
+    return book.write_computed(INVOICES, numbers, {
+        "paid": ColumnValues.scaled(cents.astype(np.int64), 2)}, {}, keep_unkeyed=True)
+
+
 def _append(book: WorkbookFile, n: int) -> int:
     rows = [{"invoice_no": f"NEU-{n}-{i}", "customer_id": "K10001",
              "invoice_date": AS_OF - timedelta(days=i), "due_date": AS_OF + timedelta(days=i),
@@ -125,6 +134,7 @@ STEPS = {
     "refresh": _refresh,
     "dunning": _dunning,
     "import update": _import_update,
+    "settle": _settle,
     "append": _append,
     "payments": _payments,
     "look": _look,
@@ -173,6 +183,7 @@ SEQUENCES = [
      "read all"],
     ["read all", "dunning", "refresh", "append", "refresh", "import update", "import update",
      "read with writes", "read all"],
+    ["append", "import update", "settle", "refresh", "settle", "import update", "read all"],
 ]
 
 
@@ -262,3 +273,16 @@ def test_prefetch_serves_the_night_from_one_scan(template: Path, tmp_path: Path,
             STEPS[name](book, 0)
         assert len(scans) == ledger_scans == 1
         book.save()
+
+
+def test_column_bounds_are_where_runs_of_cells_begin_and_end(template: Path) -> None:
+    from arbook.io.xlsx.scan import scan_sheet
+
+    with WorkbookFile(template) as book:
+        xml = book.package.read(book.book.table(INVOICES.name).sheet_part)
+    runs = [(2, 4), (7, 7), (18, 22), (23, 25)]
+    by_runs = scan_sheet(xml, set(), runs)
+    by_bounds = scan_sheet(xml, set(), [], bounds={b for f, last in runs for b in (f, last + 1)})
+    for run, (first, last) in zip(by_runs.runs, runs, strict=True):
+        assert np.array_equal(by_bounds.bounds[first], run.cut_start)
+        assert np.array_equal(by_bounds.bounds[last + 1], run.cut_end)
