@@ -57,7 +57,6 @@ class _ReadTable:
 
     info: TableInfo
     key_to_col: dict[str, int]
-    write_keys: tuple[str, ...]
     row_pos: np.ndarray  # sheet row index -> position in the RawTable (-1: not a data row)
     key_column: RawColumn | None  # the key (e.g. invoice number) of each row read
     stale: np.ndarray  # sheet row indexes with computed values but no data any more
@@ -146,7 +145,7 @@ class WorkbookFile:
         )
         if write_keys:  # rows the user cleared, whose computed cells are blanked
             stale = in_table & ~data_rows & _rows_with_values(sheet, write_cols, len(rows))
-            self._read[spec.name] = _ReadTable(info, key_to_col, write_keys, row_pos,
+            self._read[spec.name] = _ReadTable(info, key_to_col, row_pos,
                                                columns.get(spec.key), np.flatnonzero(stale))
         return raw
 
@@ -259,10 +258,12 @@ class WorkbookFile:
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
         positions = np.concatenate([positions, np.full(len(stale), -1)])
         sheet_styles = column_styles(sheet.head)
+        info = read.info  # new cells take the usual style of the table's cells in the column
+        in_table = (sheet.row_num >= info.first_data_row) & (sheet.row_num <= info.last_data_row)
         out_columns = [
             OutColumn(read.key_to_col[key],
                       values.take(positions, unkeyed.get(key)).blanked(blanks),
-                      _styles_for(sheet, read.key_to_col[key], rows, sheet_styles))
+                      _styles_for(sheet, read.key_to_col[key], rows, sheet_styles, in_table))
             for key, values in columns.items()
         ]
         sst = self.book.shared_string_table
@@ -532,7 +533,7 @@ def cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
     return str(value), False
 
 
-def _usual_style(index: SheetIndex, col: int, sheet_styles: dict[int, int]) -> int:
+def _usual_style(index: SheetIndex | SheetCache, col: int, sheet_styles: dict[int, int]) -> int:
     """The style most cells of a column have (else the column's own), for new cells."""
     cells = index.columns.get(col)
     if cells is not None and len(cells.row_idx):
@@ -543,16 +544,19 @@ def _usual_style(index: SheetIndex, col: int, sheet_styles: dict[int, int]) -> i
     return sheet_styles.get(col, -1)
 
 
-def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
-                sheet_styles: dict[int, int] | None = None) -> np.ndarray:
+def _styles_for(index: SheetIndex | SheetCache, col: int, rows: np.ndarray,
+                sheet_styles: dict[int, int] | None = None,
+                within: np.ndarray | None = None) -> np.ndarray:
     """Each edited row keeps its cell's style; new cells take the column's usual style
-    (that of its other cells, else the column's own style from <cols>)."""
+    (that of its other cells, only those in rows ``within`` if given, else the column's own
+    style from <cols>)."""
     cells = index.columns.get(col)
     default = (sheet_styles or {}).get(col, -1)
     styles = np.full(len(index.row_num), default, dtype=np.int64)
     if cells is not None and len(cells.row_idx):
         styles[cells.row_idx] = cells.style
-        known = cells.style[cells.style >= 0]
+        counted = cells.style if within is None else cells.style[within[cells.row_idx]]
+        known = counted[counted >= 0]
         if len(known):
             values, counts = np.unique(known, return_counts=True)
             usual = values[np.argmax(counts)]
@@ -562,7 +566,7 @@ def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
     return styles[rows]
 
 
-def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
+def _differs(index: SheetIndex | SheetCache, column: OutColumn, rows: np.ndarray,
              sst: SharedStrings) -> np.ndarray:
     """Which rows' cells would change: a refresh rewrites only those (same day: none)."""
     cells = index.columns[column.col]
