@@ -128,8 +128,8 @@ class SheetCache:
         """The sheet's XML (``pieces``) with every recorded edit applied, into ``out``."""
         groups: list[EditGroup] = []
         new_rows = [dict(cells) for _row, cells in self._new_rows]
-        for cols, records in self._groups.items():
-            row_idx, columns = _merged(records, cols)
+        edits = [(cols, *_merged(records, cols)) for cols, records in self._groups.items()]
+        for cols, row_idx, columns in _adjacent_joined(edits):
             base = row_idx < self.n_base
             runs = runs_of(list(cols))
             if base.any():
@@ -256,6 +256,22 @@ def _merged(records: list[_Record], cols: tuple[int, ...]) -> tuple[np.ndarray, 
         styles = np.concatenate([r.columns[c].styles for r in records])
         columns.append(OutColumn(c, values.take(keep), styles[keep]))
     return row_idx[keep], columns
+
+
+def _adjacent_joined(edits: list[tuple[tuple[int, ...], np.ndarray, list[OutColumn]]]
+                     ) -> list[tuple[tuple[int, ...], np.ndarray, list[OutColumn]]]:
+    """Edits of adjacent columns that change the same rows (a first night's refresh and
+    reminders: every row) as one: one run of cells per row to render and splice, not two."""
+    out: list[tuple[tuple[int, ...], np.ndarray, list[OutColumn]]] = []
+    for cols, row_idx, columns in sorted(edits, key=lambda edit: edit[0][0]):
+        if len(row_idx) > 1 and np.any(row_idx[1:] < row_idx[:-1]):
+            order = np.argsort(row_idx, kind="stable")
+            row_idx, columns = row_idx[order], [c.subset(order) for c in columns]
+        if out and out[-1][0][-1] + 1 == cols[0] and np.array_equal(out[-1][1], row_idx):
+            before = out.pop()
+            cols, columns = before[0] + cols, before[2] + columns
+        out.append((cols, row_idx, columns))
+    return out
 
 
 def _concat(parts: list[ColumnValues]) -> ColumnValues:
