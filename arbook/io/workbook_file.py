@@ -492,6 +492,7 @@ class WorkbookFile:
         if part is None:
             part = "xl/sharedStrings.xml"
             self._add_part_reference(part)
+            self.book.shared_strings_part = part  # a second save in the session adds no more
         self.package.replace(part, table.to_xml())
 
     def _add_part_reference(self, part: str) -> None:
