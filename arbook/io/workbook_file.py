@@ -37,6 +37,7 @@ from arbook.io.port import (
     wanted_keys,
 )
 from arbook.io.xlsx.book import Book, TableInfo
+from arbook.io.xlsx.memory import release_freed_memory
 from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
 from arbook.io.xlsx.patch import OutColumn, runs_of, single_cell, splice
 from arbook.io.xlsx.scan import (
@@ -202,6 +203,8 @@ class WorkbookFile:
                 f"that writes cells in an unusual form ({exc}). Open and save the workbook in "
                 "Excel or LibreOffice once, then run the command again."
             ) from exc
+        finally:
+            release_freed_memory()  # the windows' temporaries, in a session that goes on
 
     def _flush(self, part: str) -> None:
         """Apply the session's recorded edits of a sheet to its XML (one streamed pass)."""
@@ -212,6 +215,7 @@ class WorkbookFile:
         stream = DeflateStream()
         sheet.flush(self.package.source(part).chunks(), self.book.shared_string_table, stream)
         self.package.replace_deflated(part, stream.close())
+        release_freed_memory()
 
     def _release(self, part: str) -> None:
         """Flush a sheet and forget its cells: its XML is about to change in place."""
@@ -512,6 +516,7 @@ class WorkbookFile:
     def save(self) -> None:
         """Write the changed parts, keep one backup, replace the file atomically."""
         check_writable(self.path)
+        release_freed_memory()  # what the steps before freed, before the patch needs memory
         for part in list(self._sheets):
             self._flush(part)
         self._store_shared_strings()
