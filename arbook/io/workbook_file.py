@@ -5,6 +5,13 @@ only those cells), the Problems table's range, ``calcPr`` in workbook.xml (so Ex
 formulas that depend on computed cells), and the shared-string table, to which computed texts
 are appended (created, with its relationship and content type, if the workbook has none).
 Everything else is copied byte for byte.
+
+One ``WorkbookFile`` can serve a whole session (the nightly job's import, bank, refresh,
+reminders): a table's sheet is scanned once and its cells kept (``io/xlsx/session.py``), so
+later reads come from memory; ``write_computed`` and ``append_rows`` on it are recorded, shown
+by later reads at once, and applied in one streamed pass when the sheet's bytes are needed
+(``save``, ``cell_text``, ``write_block``/``write_rows`` on that sheet). ``prefetch`` scans
+up front for what the session will read and write.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 
 from arbook.core.cells import ColumnValues, RawColumn, RawTable, to_text
 from arbook.core.problems import ArbookError, Problem
-from arbook.core.schema import PROBLEMS, TableSpec
+from arbook.core.schema import PROBLEMS, Owner, TableSpec
 from arbook.io.port import (
     CellValue,
     header_columns,
@@ -30,8 +37,9 @@ from arbook.io.port import (
     wanted_keys,
 )
 from arbook.io.xlsx.book import Book, TableInfo
+from arbook.io.xlsx.memory import release_freed_memory
 from arbook.io.xlsx.package import DeflateStream, Package, check_writable, replace_atomically
-from arbook.io.xlsx.patch import OutColumn, apply_edits, runs_of, single_cell, splice
+from arbook.io.xlsx.patch import OutColumn, runs_of, single_cell, splice
 from arbook.io.xlsx.scan import (
     SheetIndex,
     UnsupportedSheet,
@@ -39,19 +47,20 @@ from arbook.io.xlsx.scan import (
     column_styles,
     scan_sheet,
 )
+from arbook.io.xlsx.session import SheetCache
 from arbook.io.xlsx.sst import SharedStrings
 from arbook.io.xlsx.values import raw_column
 
 
 @dataclass
 class _ReadTable:
+    """What ``write_computed`` needs of the ``read_table`` before it (rows by position)."""
+
     info: TableInfo
-    spec: TableSpec
-    index: SheetIndex
     key_to_col: dict[str, int]
-    row_pos: np.ndarray  # SheetIndex row -> position in the RawTable (-1: not a data row)
+    row_pos: np.ndarray  # sheet row index -> position in the RawTable (-1: not a data row)
     key_column: RawColumn | None  # the key (e.g. invoice number) of each row read
-    stale: np.ndarray  # SheetIndex rows with computed values but no data any more
+    stale: np.ndarray  # sheet row indexes with computed values but no data any more
 
 
 class WorkbookFile:
@@ -62,6 +71,7 @@ class WorkbookFile:
         self.package = Package(self.path)
         self.book = Book(self.package)
         self._read: dict[str, _ReadTable] = {}
+        self._sheets: dict[str, SheetCache] = {}  # sheet part -> what this session scanned
         self.messages: list[tuple[str, str]] = []
 
     def __enter__(self) -> WorkbookFile:
@@ -104,65 +114,113 @@ class WorkbookFile:
 
         ``write_keys`` are computed columns a later ``write_computed`` will fill; their cells
         are located (with style and current value, to skip unchanged rows) but not returned.
+        Columns read before in this session come from memory, with this session's writes.
         """
         info = self.book.table(spec.name)
         index_of, headers = header_columns(
             spec, info.headers, wanted_keys(spec, write_keys, keys),
             required_keys(spec, write_keys), f"{self.path.name}, sheet {info.sheet_name}")
         key_to_col = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
+        write_cols = [key_to_col[k] for k in write_keys]
+        sheet = self._cache(info, spec, set(key_to_col.values()), _bounds_of(write_cols))
+        rows = sheet.row_num
+        in_table = (rows >= info.first_data_row) & (rows <= info.last_data_row)
+        skip = set(write_cols)
+        data_rows = in_table & _rows_with_values(
+            sheet, [c for c in key_to_col.values() if c not in skip], len(rows))
+        row_pos = np.full(len(rows), -1, dtype=np.int64)
+        n = int(data_rows.sum())
+        row_pos[data_rows] = np.arange(n)
+        columns = {}
+        for key, col in key_to_col.items():
+            if key not in write_keys:
+                cells = sheet.columns[col]
+                sst = self.book.shared_string_table if (cells.shared >= 0).any() else None
+                columns[key] = raw_column(cells, row_pos, n, sst)
+        raw = RawTable(
+            sheet=info.sheet_name,
+            rows=rows[data_rows],
+            columns=columns,
+            headers=headers,
+            date1904=self.book.date1904,
+        )
+        if write_keys:  # rows the user cleared, whose computed cells are blanked
+            stale = in_table & ~data_rows & _rows_with_values(sheet, write_cols, len(rows))
+            self._read[spec.name] = _ReadTable(info, key_to_col, row_pos,
+                                               columns.get(spec.key), np.flatnonzero(stale))
+        return raw
+
+    def prefetch(self, spec: TableSpec, keys: tuple[str, ...] | None = None,
+                 write_keys: tuple[str, ...] | None = None) -> None:
+        """Scan a table once for what later steps of this session will read and write.
+
+        ``keys`` default to all columns, ``write_keys`` to those arbook writes (imported and
+        computed): a night's jobs then read the ledger from memory (optional: without it, the
+        second scan of a table takes all its columns).
+        """
+        if not self.book.has_table(spec.name):
+            return
+        info = self.book.table(spec.name)
+        index_of, _ = header_columns(spec, info.headers, wanted_keys(spec, (), keys), (), "")
+        cols = {k: info.column_of(info.headers[i]) for k, i in index_of.items()}
+        writes = (_written_columns(info, spec) if write_keys is None else
+                  [cols[k] for k in write_keys if k in cols])
+        self._cache(info, spec, set(cols.values()), _bounds_of(writes, single=True))
+
+    def _cache(self, info: TableInfo, spec: TableSpec, cols: set[int],
+               bounds: set[int]) -> SheetCache:
+        """The session's cells of the table's sheet, scanning for what it does not have yet.
+
+        The second scan of a sheet reads all the table's columns and locates every column
+        arbook writes: the jobs of a session read and write the ledger again and again.
+        """
+        part = info.sheet_part
+        sheet = self._sheets.get(part)
+        if sheet is not None and sheet.first_row > info.first_data_row:
+            self._release(part)
+            sheet = None
+        if sheet is None:
+            sheet = SheetCache(part, info.first_data_row,
+                               self._scan(info, cols, bounds, info.first_data_row))
+            self._sheets[part] = sheet
+            return sheet
+        cols, bounds = cols - sheet.columns.keys(), bounds - sheet.bounds.keys()
+        if cols or bounds:
+            first_col, _, last_col, _ = info.bounds
+            cols |= set(range(first_col, last_col + 1)) - sheet.columns.keys()
+            bounds |= _bounds_of(_written_columns(info, spec), single=True) - sheet.bounds.keys()
+            sheet.extend(self._scan(info, cols, bounds, sheet.first_row))
+        return sheet
+
+    def _scan(self, info: TableInfo, cols: set[int], bounds: set[int],
+              first_row: int) -> SheetIndex:
         sheet = self.package.source(info.sheet_part)  # inflated as scanned, never held whole
-        runs = runs_of([key_to_col[k] for k in write_keys])
         try:
-            index = scan_sheet(
-                sheet, set(key_to_col.values()), runs, info.first_data_row, info.last_data_row
-            )
+            return scan_sheet(sheet, cols, [], first_row, 1 << 40, bounds)
         except UnsupportedSheet as exc:
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: the sheet was saved by a program "
                 f"that writes cells in an unusual form ({exc}). Open and save the workbook in "
                 "Excel or LibreOffice once, then run the command again."
             ) from exc
-        in_table = (index.row_num >= info.first_data_row) & (index.row_num <= info.last_data_row)
-        data_rows = in_table & self._rows_with_user_data(index, key_to_col, write_keys)
-        row_pos = np.full(len(index.row_num), -1, dtype=np.int64)
-        row_pos[data_rows] = np.arange(int(data_rows.sum()))
-        n = int(data_rows.sum())
-        sst = self.book.shared_string_table if any(
-            (c.shared >= 0).any() for c in index.columns.values()) else None
-        columns = {}
-        for key, col in key_to_col.items():
-            if key not in write_keys:  # convert, and free the located cells as we go
-                cells = index.columns.pop(col) if write_keys else index.columns[col]
-                columns[key] = raw_column(cells, row_pos, n, sst)
-        raw = RawTable(
-            sheet=info.sheet_name,
-            rows=index.row_num[data_rows],
-            columns=columns,
-            headers=headers,
-            date1904=self.book.date1904,
-        )
-        stale = np.zeros(len(index.row_num), dtype=bool)
-        computed_left = np.zeros(len(index.row_num), dtype=bool)
-        for key in write_keys:
-            cells = index.columns[key_to_col[key]]
-            computed_left[cells.row_idx[cells.has_value]] = True
-        stale = in_table & ~data_rows & computed_left  # the user cleared the row's data
-        if write_keys:
-            self._read[spec.name] = _ReadTable(info, spec, index, key_to_col, row_pos,
-                                               columns.get(spec.key), stale)
-        return raw
+        finally:
+            release_freed_memory()  # the windows' temporaries, in a session that goes on
 
-    @staticmethod
-    def _rows_with_user_data(index: SheetIndex, key_to_col: dict[str, int],
-                             write_keys: tuple[str, ...]) -> np.ndarray:
-        """Rows holding a value in any column arbook reads (computed cells alone don't count)."""
-        skip = {key_to_col[k] for k in write_keys}
-        mask = np.zeros(len(index.row_num), dtype=bool)
-        for col, cells in index.columns.items():
-            if col in skip:
-                continue
-            mask[cells.row_idx[cells.has_value]] = True
-        return mask
+    def _flush(self, part: str) -> None:
+        """Apply the session's recorded edits of a sheet to its XML (one streamed pass)."""
+        sheet = self._sheets.get(part)
+        if sheet is None or not sheet.pending:
+            return
+        del self._sheets[part]  # its offsets are those of the XML before the edits
+        stream = DeflateStream()
+        sheet.flush(self.package.source(part).chunks(), self.book.shared_string_table, stream)
+        self.package.replace_deflated(part, stream.close())
+        release_freed_memory()
+
+    def _release(self, part: str) -> None:
+        """Flush a sheet and forget its cells: its XML is about to change in place."""
+        self._flush(part)
+        self._sheets.pop(part, None)
 
     def read_pairs(self, spec: TableSpec, key: str, value: str) -> dict[str, tuple[str, int]]:
         """A two-column key/value table as ``{key: (value text, row)}`` (e.g. Settings)."""
@@ -183,41 +241,48 @@ class WorkbookFile:
         ``columns[k][i]`` is the value for the row whose key is ``keys[i]`` (keys unique).
         Rows whose key is missing, not unique or not in ``keys`` get ``unkeyed`` (text or
         blank), or, with ``keep_unkeyed``, stay exactly as they are (an import updates only the
-        rows it has). Returns the number of rows written.
+        rows it has). Returns the number of rows written. The cells are written when the
+        workbook is saved (all edits of a sheet in one pass); reads see them at once.
         """
-        read = self._read.pop(spec.name, None)  # its sheet XML is freed once written
+        read = self._read.pop(spec.name, None)
         if read is None:
             raise RuntimeError(f"read_table({spec.name}) must come before write_computed")
-        index = read.index
+        write_cols = {read.key_to_col[k] for k in columns}
+        sheet = self._cache(read.info, spec, write_cols, _bounds_of(sorted(write_cols)))
+        if len(sheet.row_num) != len(read.row_pos):
+            raise RuntimeError(f"{spec.name} changed between read_table and write_computed")
         data_rows = np.flatnonzero(read.row_pos >= 0)
         found = to_text(read.key_column)  # the keys as the job saw them
         positions = positions_of(found, np.asarray(keys, dtype=object))
-        stale = np.flatnonzero(read.stale)  # rows emptied by the user: blank their cells
+        stale = read.stale  # rows emptied by the user: blank their cells
         if keep_unkeyed:
             known = positions >= 0
             data_rows, positions, stale = data_rows[known], positions[known], stale[:0]
         rows = np.concatenate([data_rows, stale])
         blanks = np.concatenate([np.zeros(len(data_rows), bool), np.ones(len(stale), bool)])
         positions = np.concatenate([positions, np.full(len(stale), -1)])
-        sheet_styles = column_styles(index.head)
+        sheet_styles = column_styles(sheet.head)
+        info = read.info  # new cells take the usual style of the table's cells in the column
+        in_table = (sheet.row_num >= info.first_data_row) & (sheet.row_num <= info.last_data_row)
         out_columns = [
             OutColumn(read.key_to_col[key],
                       values.take(positions, unkeyed.get(key)).blanked(blanks),
-                      _styles_for(index, read.key_to_col[key], rows, sheet_styles))
+                      _styles_for(sheet, read.key_to_col[key], rows, sheet_styles, in_table))
             for key, values in columns.items()
         ]
         sst = self.book.shared_string_table
         changed = np.zeros(len(rows), dtype=bool)
         for column in out_columns:
-            changed |= _differs(index, column, rows, sst)
+            changed |= _differs(sheet, column, rows, sst)
         if not changed.any():
             return 0  # every computed cell already shows its value: the sheet stays as it is
         if not changed.all():
             picked = np.flatnonzero(changed)
             rows, out_columns = rows[picked], [c.subset(picked) for c in out_columns]
-        stream = DeflateStream()
-        apply_edits(index, rows, out_columns, sst, out=stream)
-        self.package.replace_deflated(read.info.sheet_part, stream.close())
+        if not sheet.can_record(out_columns):  # overlaps another edit: apply that one first
+            self._flush(read.info.sheet_part)
+            sheet = self._cache(read.info, spec, write_cols, _bounds_of(sorted(write_cols)))
+        sheet.record(rows, out_columns, sst)
         return len(rows)
 
     def write_block(self, sheet_name: str, top: int, left: int,
@@ -231,6 +296,7 @@ class WorkbookFile:
         part = self.book.sheets.get(sheet_name)
         if part is None:
             raise ArbookError(f"{self.path.name} has no sheet '{sheet_name}'")
+        self._release(part)
         xml = self.package.read(part)
         last_row = top + len(cells) - 1
         runs = [(left, left + width - 1)]
@@ -291,6 +357,7 @@ class WorkbookFile:
         the table stays valid.
         """
         info = self.book.table(spec.name)
+        self._release(info.sheet_part)
         xml = self.package.read(info.sheet_part)
         first_col, header_row, last_col, _ = info.bounds
         lines = lines or [[None] * (last_col - first_col + 1)]
@@ -329,6 +396,7 @@ class WorkbookFile:
         part = self.book.sheets.get(sheet_name)
         if part is None:
             return None
+        self._flush(part)
         index = scan_sheet(self.package.read(part), {col}, [], row, row)
         cells = index.columns.get(col)
         rows = np.flatnonzero(index.row_num == row)
@@ -355,18 +423,15 @@ class WorkbookFile:
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: table {info.name} has a totals row; "
                 "switch it off (Table Design > Total Row) so arbook can add rows.")
-        xml = self.package.read(info.sheet_part)
         columns = set(range(first_col, last_col + 1))
-        index = scan_sheet(xml, columns, [], header_row + 1, 1_048_576)
-        filled = np.zeros(len(index.row_num), dtype=bool)
-        for cells in index.columns.values():
-            filled[cells.row_idx[cells.has_value]] = True
-        below = index.row_num[filled & (index.row_num > last_row)]
+        sheet = self._cache(info, spec, columns, set())
+        filled = _rows_with_values(sheet, sorted(columns), len(sheet.row_num))
+        below = sheet.row_num[filled & (sheet.row_num > last_row)]
         if len(below):
             raise ArbookError(
                 f"{self.path.name}, sheet {info.sheet_name}: row {int(below.min())} below table "
                 f"{info.name} is not empty; move it away so arbook can add rows to the table.")
-        used = index.row_num[filled & (index.row_num <= last_row)]
+        used = sheet.row_num[filled & (sheet.row_num <= last_row)]
         top = int(used.max()) + 1 if len(used) else info.first_data_row
         if not rows:
             return top
@@ -381,9 +446,15 @@ class WorkbookFile:
                 if key in positions:
                     line[positions[key]] = cell_text(value, self.book.date1904)
             block.append(line)
-        sheet_styles = column_styles(xml)
-        styles = [_usual_style(index, c, sheet_styles) for c in range(first_col, last_col + 1)]
-        self.write_block(info.sheet_name, top, first_col, block, width, styles, shared=True)
+        sheet_styles = column_styles(sheet.head)
+        styles = [_usual_style(sheet, c, sheet_styles) for c in range(first_col, last_col + 1)]
+        if sheet.n_base and top > int(sheet.row_num.max()):  # after the last row: streamed
+            sheet.append_rows([
+                (top + i, [(first_col + j, v, num, styles[j]) for j, (v, num) in enumerate(line)])
+                for i, line in enumerate(block) if any(v is not None for v, _ in line)],
+                self.book.shared_string_table)
+        else:  # into rows the sheet has (a new book's empty first row): patched in place
+            self.write_block(info.sheet_name, top, first_col, block, width, styles, shared=True)
         new_last = max(top + len(rows) - 1, last_row)
         self._resize_table(info, first_col, header_row, last_col, new_last)
         return top
@@ -425,6 +496,7 @@ class WorkbookFile:
         if part is None:
             part = "xl/sharedStrings.xml"
             self._add_part_reference(part)
+            self.book.shared_strings_part = part  # a second save in the session adds no more
         self.package.replace(part, table.to_xml())
 
     def _add_part_reference(self, part: str) -> None:
@@ -444,6 +516,9 @@ class WorkbookFile:
     def save(self) -> None:
         """Write the changed parts, keep one backup, replace the file atomically."""
         check_writable(self.path)
+        release_freed_memory()  # what the steps before freed, before the patch needs memory
+        for part in list(self._sheets):
+            self._flush(part)
         self._store_shared_strings()
         if not self.package.changed():
             return
@@ -464,7 +539,7 @@ def cell_text(value: CellValue, date1904: bool) -> tuple[str | None, bool]:
     return str(value), False
 
 
-def _usual_style(index: SheetIndex, col: int, sheet_styles: dict[int, int]) -> int:
+def _usual_style(index: SheetIndex | SheetCache, col: int, sheet_styles: dict[int, int]) -> int:
     """The style most cells of a column have (else the column's own), for new cells."""
     cells = index.columns.get(col)
     if cells is not None and len(cells.row_idx):
@@ -475,16 +550,19 @@ def _usual_style(index: SheetIndex, col: int, sheet_styles: dict[int, int]) -> i
     return sheet_styles.get(col, -1)
 
 
-def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
-                sheet_styles: dict[int, int] | None = None) -> np.ndarray:
+def _styles_for(index: SheetIndex | SheetCache, col: int, rows: np.ndarray,
+                sheet_styles: dict[int, int] | None = None,
+                within: np.ndarray | None = None) -> np.ndarray:
     """Each edited row keeps its cell's style; new cells take the column's usual style
-    (that of its other cells, else the column's own style from <cols>)."""
+    (that of its other cells, only those in rows ``within`` if given, else the column's own
+    style from <cols>)."""
     cells = index.columns.get(col)
     default = (sheet_styles or {}).get(col, -1)
     styles = np.full(len(index.row_num), default, dtype=np.int64)
     if cells is not None and len(cells.row_idx):
         styles[cells.row_idx] = cells.style
-        known = cells.style[cells.style >= 0]
+        counted = cells.style if within is None else cells.style[within[cells.row_idx]]
+        known = counted[counted >= 0]
         if len(known):
             values, counts = np.unique(known, return_counts=True)
             usual = values[np.argmax(counts)]
@@ -494,7 +572,7 @@ def _styles_for(index: SheetIndex, col: int, rows: np.ndarray,
     return styles[rows]
 
 
-def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
+def _differs(index: SheetIndex | SheetCache, column: OutColumn, rows: np.ndarray,
              sst: SharedStrings) -> np.ndarray:
     """Which rows' cells would change: a refresh rewrites only those (same day: none)."""
     cells = index.columns[column.col]
@@ -519,6 +597,30 @@ def _differs(index: SheetIndex, column: OutColumn, rows: np.ndarray,
         label_index[used] = sst.index_of([values.labels[i] for i in used])
         same = np.where(new_blank, ~has[rows], old[rows] == label_index[values.codes])
     return ~(same & (style[rows] == column.styles))
+
+
+def _written_columns(info: TableInfo, spec: TableSpec) -> list[int]:
+    """Sheet columns of the table that arbook may write (imported and computed)."""
+    to_key = spec.header_to_key()
+    return [info.column_of(h) for h in info.headers
+            if (key := to_key.get(h.strip().casefold())) and key != spec.key
+            and spec.column(key).owner != Owner.USER]
+
+
+def _bounds_of(cols: list[int], single: bool = False) -> set[int]:
+    """Where the cells of runs of columns begin and end (see ``scan_sheet``'s bounds); with
+    ``single``, of each column alone, so any run of them can be written later."""
+    runs = [(c, c) for c in cols] if single else runs_of(cols)
+    return {b for first, last in runs for b in (first, last + 1)}
+
+
+def _rows_with_values(sheet: SheetCache, cols: list[int], n: int) -> np.ndarray:
+    """Rows holding a value in any of these columns."""
+    mask = np.zeros(n, dtype=bool)
+    for col in cols:
+        cells = sheet.columns[col]
+        mask[cells.row_idx[cells.has_value]] = True
+    return mask
 
 
 def _row_insert_point(index: SheetIndex, row: int) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 from arbook.core.cells import ColumnValues
 from arbook.io.xlsx import scan
 from arbook.io.xlsx.package import DeflateStream
-from arbook.io.xlsx.scan import SheetIndex, col_letters
+from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
 from arbook.io.xlsx.sst import SharedStrings, xml_text
 
 
@@ -41,7 +41,7 @@ def text_cells(labels: list[str], sst: SharedStrings | None) -> np.ndarray:
     return np.array([*cells, "/>"], dtype=object)
 
 
-def _used_text_cells(values: ColumnValues, sst: SharedStrings | None) -> np.ndarray:
+def used_text_cells(values: ColumnValues, sst: SharedStrings | None) -> np.ndarray:
     """``text_cells`` for the labels some row uses (others never reach the string table)."""
     used = np.unique(values.codes[values.codes >= 0]).tolist()
     cells = np.full(len(values.labels) + 1, "/>", dtype=object)
@@ -138,31 +138,46 @@ CHUNK_EDITS = 20_000  # rows per chunk: keeps every temporary small at any ledge
 
 
 @dataclass
+class EditGroup:
+    """Rows whose cells in some runs of columns get new values (one value per row)."""
+
+    runs: list[RunCuts]  # where each run's cells sit in every row of the sheet index
+    row_idx: np.ndarray  # the edited rows (sheet index rows)
+    rows: np.ndarray  # their row numbers
+    columns: list[OutColumn]  # every column of every run, one value per edited row
+
+
+@dataclass
 class _Edits:
     """Everything needed to render any chunk of a patch (shared with a forked worker)."""
 
-    index: SheetIndex
-    by_col: dict[int, OutColumn]
-    label_cells: dict[int, np.ndarray]
-    rows: np.ndarray
+    groups: list[EditGroup]
+    by_col: list[dict[int, OutColumn]]  # per group
+    label_cells: list[dict[int, np.ndarray]]  # per group
+    units: list[tuple[int, int]]  # (group, run) of each unit
+    literals: list[bytes]  # bodies given as they are (unit -1)
     starts: np.ndarray
     ends: np.ndarray
-    run_of: np.ndarray
-    row_of: np.ndarray
+    unit_of: np.ndarray
+    row_of: np.ndarray  # position in the group's rows, or in ``literals``
 
     def bodies(self, lo: int, hi: int) -> list[bytes]:
         """The new cells of edits lo..hi-1 (needs no sheet XML: can run in a worker)."""
         bodies: list[bytes | None] = [None] * (hi - lo)
-        for r, run in enumerate(self.index.runs):
-            in_run = np.flatnonzero(self.run_of[lo:hi] == r)
+        units, rows_of = self.unit_of[lo:hi], self.row_of[lo:hi]
+        for u, (g, r) in enumerate(self.units):
+            in_run = np.flatnonzero(units == u)
             if not len(in_run):
                 continue
-            picked = self.row_of[lo:hi][in_run]
-            run_columns = [self.by_col[c].subset(picked)
+            picked = rows_of[in_run]
+            run = self.groups[g].runs[r]
+            run_columns = [self.by_col[g][c].subset(picked)
                            for c in range(run.first_col, run.last_col + 1)]
-            rendered = render_run(self.rows[picked], run_columns, self.label_cells)
+            rendered = render_run(self.groups[g].rows[picked], run_columns, self.label_cells[g])
             for k, body in zip(in_run.tolist(), rendered, strict=True):
                 bodies[k] = body
+        for k in np.flatnonzero(units < 0).tolist():
+            bodies[k] = self.literals[int(rows_of[k])]
         return bodies
 
     def chunk(self, lo: int, hi: int, bodies: list[bytes], xml: _Slices) -> bytes:
@@ -214,27 +229,50 @@ def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn]
     returned), so the new sheet never exists uncompressed in memory; large patches render
     every other chunk in a forked worker process, on the second core (Linux).
     """
+    group = EditGroup(index.runs, row_idx, index.row_num[row_idx], columns)
+    return patch_sheet(index.chunks(), [group], [], sst, out)
+
+
+def patch_sheet(pieces: Iterator[bytes], groups: list[EditGroup],
+                literals: list[tuple[int, int, bytes]], sst: SharedStrings | None = None,
+                out: DeflateStream | None = None) -> bytes:
+    """The sheet XML (arriving as ``pieces``) with every group's cells replaced and each
+    literal (start, end, body) put in place of xml[start:end], in one pass (see
+    ``apply_edits``)."""
     global _FORKED
-    starts = np.concatenate([run.cut_start[row_idx] for run in index.runs])
-    ends = np.concatenate([run.cut_end[row_idx] for run in index.runs])
-    run_of = np.repeat(np.arange(len(index.runs)), len(row_idx))
-    row_of = np.tile(np.arange(len(row_idx)), len(index.runs))
+    units: list[tuple[int, int]] = []
+    starts_l, ends_l, unit_l, row_l = [], [], [], []
+    for gi, group in enumerate(groups):
+        for ri, run in enumerate(group.runs):
+            starts_l.append(run.cut_start[group.row_idx])
+            ends_l.append(run.cut_end[group.row_idx])
+            unit_l.append(np.full(len(group.row_idx), len(units)))
+            row_l.append(np.arange(len(group.row_idx)))
+            units.append((gi, ri))
+    if literals:
+        starts_l.append(np.array([lit[0] for lit in literals], dtype=np.int64))
+        ends_l.append(np.array([lit[1] for lit in literals], dtype=np.int64))
+        unit_l.append(np.full(len(literals), -1))
+        row_l.append(np.arange(len(literals)))
+    starts = np.concatenate(starts_l) if starts_l else np.zeros(0, np.int64)
+    ends = np.concatenate(ends_l) if ends_l else np.zeros(0, np.int64)
     order = np.lexsort((ends, starts))
     starts, ends = starts[order], ends[order]
     if len(starts) > 1 and np.any(starts[1:] < ends[:-1]):
         raise ValueError("overlapping cell edits")
     edits = _Edits(
-        index=index,
-        by_col={c.col: c for c in columns},
-        label_cells={c.col: _used_text_cells(c.values, sst) for c in columns
-                     if not c.values.numeric},
-        rows=index.row_num[row_idx], starts=starts, ends=ends, run_of=run_of[order],
-        row_of=row_of[order],
+        groups=groups,
+        by_col=[{c.col: c for c in g.columns} for g in groups],
+        label_cells=[{c.col: used_text_cells(c.values, sst) for c in g.columns
+                      if not c.values.numeric} for g in groups],
+        units=units, literals=[lit[2] for lit in literals], starts=starts, ends=ends,
+        unit_of=(np.concatenate(unit_l) if unit_l else np.zeros(0, np.int64))[order],
+        row_of=(np.concatenate(row_l) if row_l else np.zeros(0, np.int64))[order],
     )
     bounds = [(lo, min(lo + CHUNK_EDITS, len(starts)))
               for lo in range(0, len(starts), CHUNK_EDITS)]
     tail_from = int(ends[-1]) if len(ends) else 0
-    xml = _Slices(index.chunks())
+    xml = _Slices(pieces)
     if out is None:
         return b"".join([*(edits.chunk(lo, hi, edits.bodies(lo, hi), xml) for lo, hi in bounds),
                          *xml.rest(tail_from)])

@@ -58,7 +58,7 @@ class ColumnCells:
         self.texts.update({base + k: v for k, v in texts.items()})
 
     def finish(self) -> None:
-        for name, dtype in _CELL_FIELDS.items():
+        for name, dtype in CELL_FIELDS.items():
             parts = getattr(self, name)
             if len(parts) == 1:  # a window's own cells: no copy
                 setattr(self, name, parts[0])
@@ -96,6 +96,7 @@ class SheetIndex:
     runs: list[RunCuts]
     source: PartSource | None = None  # where a streamed sheet can be read again
     head: bytes = b""  # the XML before the rows: up to the end of the <sheetData> tag
+    bounds: dict[int, np.ndarray] = field(default_factory=dict)  # see ``scan_sheet``
 
     def row_lookup(self) -> dict[int, int]:
         return {int(r): i for i, r in enumerate(self.row_num)}
@@ -269,16 +270,21 @@ def scan_sheet(
     write_runs: list[tuple[int, int]] = (),
     first_row: int = 1,
     last_row: int = 1 << 40,
+    bounds: Iterable[int] = (),
 ) -> SheetIndex:
     """Index rows and the cells of ``read_cols``; locate each ``write_runs`` run per row.
 
     Rows outside ``first_row..last_row`` are indexed (so the writer can skip them) but their
     cells are not collected. A ``PartSource`` is scanned as it is inflated, window by window.
+    For each column b in ``bounds``, ``index.bounds[b]`` holds per row the offset of its first
+    cell in column b or later (else of ``</row>``): the cells of any run of columns f..l are
+    then ``xml[bounds[f]:bounds[l + 1]]``, so a session can place edits it decides on later.
     """
     streamed = isinstance(xml, PartSource)
     sheet = _SheetStream(xml.chunks() if streamed else [xml])
     size = xml.size if streamed else len(xml)
-    job = (np.array(sorted(read_cols), dtype=np.int64), list(write_runs), first_row, last_row)
+    job = (np.array(sorted(read_cols), dtype=np.int64), list(write_runs), first_row, last_row,
+           sorted(set(bounds)))
     windows: list = []
     if size >= 4 * WINDOW and fork_available():
         # A forked worker scans windows too: both cores, no GIL in the way. It is handed the
@@ -297,6 +303,7 @@ def scan_sheet(
     else:
         windows = [_scan_part(base, part, *job) for base, part in sheet.windows()]
     index = _combine(windows, read_cols, write_runs)
+    index.bounds = {b: _cat([w.bounds[k] for w in windows]) for k, b in enumerate(job[4])}
     index.xml = None if streamed else xml
     index.source = xml if streamed else None
     index.head = sheet.head
@@ -312,7 +319,7 @@ def _combine(windows: list[_Window], read_cols: set[int],
     for window in windows:
         for c, part in window.columns.items():
             part.finish()  # one window's cells of this column, with texts keyed to them
-            fields = {name: getattr(part, name) for name in _CELL_FIELDS}
+            fields = {name: getattr(part, name) for name in CELL_FIELDS}
             fields["row_idx"] = fields["row_idx"] + row_base
             columns[c].add(fields, part.texts)
         window.columns = {}
@@ -335,16 +342,19 @@ def fork_available() -> bool:
     return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
 
 
-def _scan_part(base: int, part: bytes, wanted, write_runs, first_row, last_row) -> _Window:
+def _scan_part(base: int, part: bytes, wanted, write_runs, first_row, last_row,
+               bounds=()) -> _Window:
     """``_scan_window`` of one window's bytes, with offsets made relative to the sheet."""
     a = np.frombuffer(part, dtype=np.uint8)
-    window = _scan_window(a, part, 0, len(part), wanted, write_runs, first_row, last_row)
-    for offsets in (window.open, window.close, *window.run_starts, *window.run_ends):
+    window = _scan_window(a, part, 0, len(part), wanted, write_runs, first_row, last_row,
+                          bounds)
+    for offsets in (window.open, window.close, *window.run_starts, *window.run_ends,
+                    *window.bounds):
         offsets[offsets >= 0] += base
     return window
 
 
-_CELL_FIELDS = {"row_idx": np.int32, "style": np.int32, "has_value": bool,
+CELL_FIELDS = {"row_idx": np.int32, "style": np.int32, "has_value": bool,
                 "number": np.float64, "shared": np.int32}
 
 
@@ -356,16 +366,18 @@ class _Window:
     columns: dict[int, ColumnCells]
     run_starts: list[np.ndarray]
     run_ends: list[np.ndarray]
+    bounds: list[np.ndarray] = field(default_factory=list)
 
 
-def _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row) -> _Window:
+def _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row,
+                 bounds=()) -> _Window:
     """Rows and wanted cells of xml[lo:hi] (whole rows); row indexes local to the window."""
     empty = np.zeros(0, np.int64)
     columns = {int(c): ColumnCells() for c in wanted}
     lt = np.flatnonzero(a[lo:hi] == LT) + lo
     if len(lt) == 0:
         return _Window(empty, empty, empty, columns, [empty for _ in write_runs],
-                       [empty for _ in write_runs])
+                       [empty for _ in write_runs], [empty for _ in bounds])
     n1 = a[np.minimum(lt + 1, len(a) - 1)]
     n2 = a[np.minimum(lt + 2, len(a) - 1)]
     n3 = a[np.minimum(lt + 3, len(a) - 1)]
@@ -416,10 +428,12 @@ def _scan_window(a, xml, lo, hi, wanted, write_runs, first_row, last_row) -> _Wi
             starts, ends = _run_cuts(rows, close, cells, col, cell_row, first, last)
             run_starts.append(starts)
             run_ends.append(ends)
+        found = _bound_cuts(close, cells, col, cell_row, bounds)
     else:
         run_starts = [close.copy() for _ in write_runs]
         run_ends = [close.copy() for _ in write_runs]
-    return _Window(num, rows, close, columns, run_starts, run_ends)
+        found = [close.copy() for _ in bounds]
+    return _Window(num, rows, close, columns, run_starts, run_ends, found)
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -463,6 +477,22 @@ def _run_cuts(rows, close, cells, col, cell_row, first, last):
         r, idx = np.unique(cell_row[gt_last], return_index=True)
         end[r] = cells[gt_last][idx]
     return start, end
+
+
+def _bound_cuts(close, cells, col, cell_row, bounds) -> list[np.ndarray]:
+    """Per row and bound b: the offset of the row's first cell in column b or later, else of
+    its ``</row>``. Cells come in (row, column) order, so one sorted search finds them all."""
+    if not len(bounds):
+        return []
+    key = cell_row.astype(np.int64) * 32768 + col  # columns end at 16384
+    row_base = np.arange(len(close), dtype=np.int64) * 32768
+    out = []
+    for b in bounds:
+        k = np.searchsorted(key, row_base + b)
+        hit = k < len(key)
+        hit[hit] = (key[k[hit]] >> 15) == np.flatnonzero(hit)
+        out.append(np.where(hit, cells[np.minimum(k, len(cells) - 1)], close))
+    return out
 
 
 _T_OPEN = b"<t>"
