@@ -35,7 +35,7 @@ from generate_ledger import ensure_ledger  # noqa: E402
 from arbook import demo  # noqa: E402
 
 WORK = HERE / "data" / "nightly"
-STEPS = ("import", "refresh", "reminders", "review", "save")
+STEPS = ("read", "import", "refresh", "reminders", "review", "save")
 AS_OF = date(2026, 11, 26)
 CHILD = """
 import json, sys, time
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines = ["| rows | new invoices / payments | nightly total | " + " | ".join(
         STEPS) + " | peak RSS | openpyxl load+save |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in args.sizes:
         source = ensure_ledger(n)
         folder = WORK / str(n)

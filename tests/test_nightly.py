@@ -70,8 +70,10 @@ def test_classify_by_content_not_by_name(tmp_path, demo_book):
 
 def test_a_night_imports_archives_refreshes_and_drafts(demo_book):
     result = nightly.nightly(demo_book, TODAY, settle_seconds=0)
-    assert [s.name for s in result.steps] == ["import", "refresh", "reminders", "review", "save"]
-    assert [s.status for s in result.steps] == ["ok", "ok", "ok", "skipped", "ok"]  # a Friday
+    assert [s.name for s in result.steps] == list(nightly.STEPS)
+    assert [s.name for s in result.steps] == ["read", "import", "refresh", "reminders", "review",
+                                              "save"]
+    assert [s.status for s in result.steps] == ["ok", "ok", "ok", "ok", "skipped", "ok"]
     inbox = demo_book.parent / "inbox"
     assert sorted(result.archived) == ["auszug.dat", "export.csv"]
     assert sorted(p.name for p in (inbox / "archive" / TODAY.isoformat()).iterdir()) == \
@@ -163,7 +165,7 @@ def test_cli_json_and_exit_code(demo_book):
                                     "--json"])
     assert out.exit_code == 1, out.output
     summary = json.loads(out.output[out.output.index("{"):])
-    assert summary["steps"][0]["name"] == "import" and summary["as_of"] == "2026-11-27"
+    assert summary["steps"][1]["name"] == "import" and summary["as_of"] == "2026-11-27"
 
 
 def test_demo_builds_imports_and_drafts(tmp_path):
@@ -253,7 +255,7 @@ def test_a_night_saves_the_workbook_once(demo_book, monkeypatch):
         "Summe;", "RE-BAD-1;K10001;X;31.02.2026;05.01.2027;12,00;12,00;EUR\r\nSumme;")
     export.write_bytes(text.encode("cp1252"))  # a date the import reports
     result = nightly.nightly(demo_book, date(2026, 11, 30), settle_seconds=0)  # review day
-    assert [s.status for s in result.steps] == ["ok"] * 5, result.steps
+    assert [s.status for s in result.steps] == ["ok"] * 6, result.steps
     assert saves == [demo_book]
     shown = {(row[1], row[5]) for row in all_tables(demo_book)["tblProblems"]}
     assert any(file == "export.csv" and "31.02.2026" in text for file, text in shown)
