@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from arbook.core.claims import ItemClaim
@@ -69,7 +70,7 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     } for item in decided[:cap]]
     more, attachments = None, ()
     if len(decided) > cap:
-        attachment = items_csv(p, claims, as_of)
+        attachment = items_csv(p, claims, as_of, decided)
         more = rest_summary(decided[cap:], claims, attachment[0])
         attachments = (attachment,)
     context = {
@@ -97,8 +98,13 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
 
 
 def longest_overdue_first(items: Sequence[DunningItem]) -> list[DunningItem]:
-    """Most days overdue first, then by invoice number: what a long letter lists in its text."""
-    return sorted(items, key=lambda i: (-int(i.days_overdue), i.invoice_no))
+    """Most days overdue first, then by invoice number: what a long letter lists in its text.
+
+    Two sorts on plain attributes (the second keeps the first's order among equals): a letter
+    may list twenty thousand items."""
+    ordered = sorted(items, key=attrgetter("invoice_no"))
+    ordered.sort(key=attrgetter("days_overdue"), reverse=True)
+    return ordered
 
 
 def rest_summary(left_out: Sequence[DunningItem], claims: Mapping[str, ItemClaim],
@@ -116,12 +122,13 @@ def rest_summary(left_out: Sequence[DunningItem], claims: Mapping[str, ItemClaim
                        for currency, (n, open_cents, interest) in sums.items()]}
 
 
-def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date
-              ) -> Attachment:
+def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date,
+              ordered: Sequence[DunningItem] | None = None) -> Attachment:
     """All items of the reminder as a CSV for Excel (see arbook.io.excel_csv), named after
     the customer and the day. Built column by column from the exact cents; dates, currencies
     and stages repeat, so each distinct one is formatted once (a list has thousands of rows)."""
-    lang, decided = p.lang, longest_overdue_first(p.decision.items)
+    lang = p.lang
+    decided = longest_overdue_first(p.decision.items) if ordered is None else ordered
     invoice_dates = [p.invoice_dates.get(i.invoice_no) for i in decided]
     dues = [i.due for i in decided]
     day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,8 +55,7 @@ def is_business(customer_type: object) -> bool:
     return str(customer_type or "").strip().casefold() in BUSINESS_WORDS
 
 
-@dataclass(frozen=True)
-class ItemClaim:
+class ItemClaim(NamedTuple):  # a tuple: a long letter makes tens of thousands of them
     invoice_no: str
     currency: str
     open_cents: int
@@ -94,9 +94,8 @@ class Claims:
         return any(not item.interest_known for item in self.items)
 
 
-@dataclass(frozen=True)
-class ClaimItem:
-    """What claims need to know of one overdue item."""
+class ClaimItem(NamedTuple):
+    """What claims need to know of one overdue item (a tuple, cheap to make by the thousand)."""
 
     invoice_no: str
     currency: str

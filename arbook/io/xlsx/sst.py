@@ -104,6 +104,7 @@ class SharedStrings:
         self.xml = xml if xml is not None else _EMPTY_SST
         self._entries: _Entries | None = None
         self._strings: np.ndarray | None = None
+        self._decoded: np.ndarray | None = None  # entries decoded so far (None: not yet)
         self._index: dict[str, int] = {}
         self._added: list[str] = []
         self._finds = 0  # raw-byte lookups so far (see _find)
@@ -142,8 +143,13 @@ class SharedStrings:
             return out
         if self._strings is not None:
             return self._strings[indices]
-        unique, inverse = np.unique(indices, return_inverse=True)
-        return self.entries.decode(unique)[inverse]
+        if self._decoded is None:
+            self._decoded = np.full(base, None, dtype=object)
+        unique = np.unique(indices)
+        todo = unique[np.equal(self._decoded[unique], None)]
+        if len(todo):  # each entry is decoded once per session, however often it is read
+            self._decoded[todo] = self.entries.decode(todo)
+        return self._decoded[indices]
 
     def index_of(self, texts: list[str]) -> list[int]:
         """Index of each text, appending the ones the table does not have yet.
