@@ -50,9 +50,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 WEEKDAYS_DE = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 Progress = Callable[[str], None]
 STEPS = ("read", "import", "refresh", "reminders", "review", "save")
-# The ledger columns the night's jobs read (the review adds next_action, the import the
-# reference it may update); notes and other free text stay unread.
-NIGHT_INPUTS = (*jobs.AGEING_INPUTS, "next_action", "reference")
 
 
 @dataclass
@@ -296,7 +293,7 @@ class _Night:
 
     def read(self) -> str:
         """The ledger, scanned once: every step then reads it from memory."""
-        self.book.prefetch(INVOICES, NIGHT_INPUTS)
+        self.book.prefetch(INVOICES)  # all columns: appending new invoices checks them all
         rows = len(self.book.read_table(INVOICES, keys=("invoice_no",)))
         return f"{self.book.name}: {rows} ledger rows"
 

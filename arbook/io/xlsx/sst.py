@@ -120,7 +120,11 @@ class SharedStrings:
     def strings(self) -> np.ndarray:
         """Every stored entry's text (decodes the whole table: for small tables and tests)."""
         if self._strings is None:
-            self._strings = self.texts_at(np.arange(len(self.entries.text_start)))
+            decoded = self._decoded_so_far()
+            todo = np.flatnonzero(np.equal(decoded, None))
+            if len(todo):
+                decoded[todo] = self.entries.decode(todo)
+            self._strings = decoded
         return self._strings
 
     def __len__(self) -> int:
@@ -143,13 +147,20 @@ class SharedStrings:
             return out
         if self._strings is not None:
             return self._strings[indices]
+        decoded = self._decoded_so_far()
+        out = decoded[indices]
+        missing = np.equal(out, None)
+        if missing.any():  # each entry is decoded once per session, however often it is read
+            todo = np.unique(indices[missing])
+            decoded[todo] = self.entries.decode(todo)
+            out[missing] = decoded[indices[missing]]
+        return out
+
+    def _decoded_so_far(self) -> np.ndarray:
+        """Each entry's text where it was decoded in this session, else None."""
         if self._decoded is None:
-            self._decoded = np.full(base, None, dtype=object)
-        unique = np.unique(indices)
-        todo = unique[np.equal(self._decoded[unique], None)]
-        if len(todo):  # each entry is decoded once per session, however often it is read
-            self._decoded[todo] = self.entries.decode(todo)
-        return self._decoded[indices]
+            self._decoded = np.full(len(self.entries.text_start), None, dtype=object)
+        return self._decoded
 
     def index_of(self, texts: list[str]) -> list[int]:
         """Index of each text, appending the ones the table does not have yet.
