@@ -93,6 +93,16 @@ def init_book(path: Path, lang: str = "de", sample: int | None = None, seed: int
 
 
 @dataclass
+class LedgerFrames:
+    """The ledger as typed and aged by a refresh, for a job that follows on the same book and
+    day (the nightly reminders) and would work out the same frames again."""
+
+    invoices: pd.DataFrame  # AGEING_INPUTS, typed
+    ageing: Ageing
+    headers: dict[str, str]  # column key -> header as found (problem labels)
+
+
+@dataclass
 class RefreshResult:
     path: Path
     as_of: date
@@ -105,6 +115,7 @@ class RefreshResult:
     written: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     rows_changed: int = 0  # ledger rows whose computed cells changed
+    frames: LedgerFrames | None = None  # with keep_frames=True only (they are large)
 
     @property
     def errors(self) -> list[Problem]:
@@ -197,11 +208,13 @@ def refresh(path: Path, as_of: date | None = None, strict: bool = False,
 
 def refresh_book(book: WorkbookPort, path: Path, as_of: date | None = None, strict: bool = False,
                  progress: Progress | None = None,
-                 extra_problems: Sequence[Problem] = (), save: bool = True) -> RefreshResult:
+                 extra_problems: Sequence[Problem] = (), save: bool = True,
+                 keep_frames: bool = False) -> RefreshResult:
     """``refresh`` on any workbook port: a closed file, or the book open in Excel.
 
     ``progress`` defaults to the port's own (Excel's status bar). The job ends with
     ``book.save()``; with ``save=False`` the caller saves (the nightly batch, once a night).
+    ``keep_frames`` keeps the typed ledger and its ageing in ``result.frames``.
     """
     as_of = as_of or date.today()
     step = progress or book.progress
@@ -238,6 +251,8 @@ def refresh_book(book: WorkbookPort, path: Path, as_of: date | None = None, stri
     lap("compute")
     result = RefreshResult.of(path, as_of, ageing, settings, problems)
     result.timings = timings
+    if keep_frames:
+        result.frames = LedgerFrames(invoices, ageing, raw.headers)
     if strict and result.errors:
         return result
     step("writing computed columns")

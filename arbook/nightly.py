@@ -178,6 +178,7 @@ class _Run:
             self.log.error("%s: failed after %.2f s: %s", name, seconds, exc)
             self.result.error = f"{name}: {exc}"
             return False
+        gc.collect()  # what the step left in reference cycles (pandas frames) is freed now
         seconds = time.perf_counter() - start
         self.result.steps.append(Step(name, round(seconds, 3), "ok", summary))
         self.log.info("%s: %.2f s, %s", name, seconds, summary)
@@ -340,7 +341,8 @@ class _Night:
 
     def refresh(self) -> str:
         done = jobs.refresh_book(self.book, self.path, self.as_of, progress=self.progress,
-                                 extra_problems=self.result.problems, save=False)
+                                 extra_problems=self.result.problems, save=False,
+                                 keep_frames=True)  # the reminders use them, then drop them
         self.result.refresh = done
         self.result.problems = list(done.problems)
         return (f"{done.rows} rows, {done.rows_changed} changed, {len(done.problems)} problems"
@@ -348,9 +350,13 @@ class _Night:
 
     def remind(self, send: bool) -> str:
         locked = self.result.workbook_locked
+        refreshed = self.result.refresh
+        frames = refreshed.frames if refreshed is not None else None
         done = remind_job.remind_book(self.book, self.path, self.as_of, send_mail=send,
                                       progress=self.progress, write_book=not locked,
-                                      save=False)
+                                      save=False, frames=frames)
+        if refreshed is not None:
+            refreshed.frames = None  # a million rows' frames: not kept past their use
         self.result.reminders = done
         self._add_problems(done.problems)
         return (f"{done.count('drafted')} drafted, {done.count('sent')} sent, "

@@ -53,6 +53,7 @@ from arbook.io.lawdata import load_rate_table
 from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
 from arbook.io.xlsx.package import check_writable
+from arbook.jobs import LedgerFrames
 from arbook.letters import compose, to_units
 from arbook.mail import HeaderInjection
 from arbook.mail.message import build_message, make_message_id
@@ -296,12 +297,14 @@ def remind(path: Path, as_of: date | None = None, customer: str | None = None,
 def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
                 customer: str | None = None, dry_run: bool = False, send_mail: bool = False,
                 progress: Progress | None = None, environ: Mapping[str, str] | None = None,
-                write_book: bool = True, save: bool = True) -> RemindResult:
+                write_book: bool = True, save: bool = True,
+                frames: LedgerFrames | None = None) -> RemindResult:
     """``remind`` on any workbook port; ``path`` places the journal and the outbox.
 
     ``progress`` defaults to the port's own (Excel's status bar). With ``save=False`` the
     caller saves; nothing needs to follow that save, because the sheet is written from the
-    journal on every run.
+    journal on every run. ``frames``: the ledger as a refresh of the same book and day just
+    typed and aged it (the nightly batch), so it is not worked out twice.
     """
     as_of = as_of or date.today()
     step = progress or book.progress
@@ -322,20 +325,27 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         variant = settings.interest_variant
         table = _rate_table(book, variant, problems)
         writing = write_book and not dry_run
-        raw = book.read_table(INVOICES, write_keys=LEDGER_COLUMNS if writing else (),
-                              keys=READ_COLUMNS)
-        invoices, found = typed_frame(raw, INVOICES, READ_COLUMNS)
-        problems += found
-        step("deciding who gets which reminder")
-        ageing = compute_ageing(invoices, customers_frame, payments, settings, as_of,
-                                sheet=raw.sheet, labels=raw.headers)
+        write_keys = LEDGER_COLUMNS if writing else ()  # their cells are located for writing
+        if frames is None:
+            raw = book.read_table(INVOICES, write_keys=write_keys, keys=READ_COLUMNS)
+            invoices, found = typed_frame(raw, INVOICES, READ_COLUMNS)
+            problems += found
+            step("deciding who gets which reminder")
+            ageing = compute_ageing(invoices, customers_frame, payments, settings, as_of,
+                                    sheet=raw.sheet, labels=raw.headers)
+            frames = LedgerFrames(invoices, ageing, raw.headers)
+        else:
+            if writing:
+                book.read_table(INVOICES, write_keys=write_keys, keys=("invoice_no",))
+            step("deciding who gets which reminder")
+        invoices, ageing = frames.invoices, frames.ageing
         problems += ageing.problems
         uncertain = journal.reconcile() if (journal and not dry_run) else []
         history, first_reminders = _history(journal)
         items = ageing.items.assign(invoice_date=invoices["invoice_date"].to_numpy())
         plan = decide(items, customers_frame, policy, history, as_of,
                       escalation_after_days=settings.escalation_after_days,
-                      labels=raw.headers)
+                      labels=frames.headers)
         problems += plan.problems
         if customer is not None:
             plan = _only_customer(plan, customer)

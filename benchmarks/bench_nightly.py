@@ -42,12 +42,26 @@ import json, sys, time
 from datetime import date
 t0 = time.perf_counter()
 from arbook import nightly
+
+def hwm_kb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+
+peaks, overall, step = {}, [0], nightly._Run.step
+def measured(self, name, action, skip=""):  # each step's own peak: VmHWM reset before it
+    overall[0] = max(overall[0], hwm_kb())
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    try:
+        return step(self, name, action, skip)
+    finally:
+        peaks[name] = hwm_kb()
+nightly._Run.step = measured
 result = nightly.nightly(sys.argv[1], date.fromisoformat(sys.argv[2]), send=False,
                          settle_seconds=0)
 elapsed = time.perf_counter() - t0
-with open("/proc/self/status") as f:
-    hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
-print(json.dumps({"total_s": elapsed, "peak_rss_kb": hwm, "exit_code": result.exit_code,
+print(json.dumps({"total_s": elapsed, "peak_rss_kb": max(overall[0], hwm_kb()),
+                  "step_peak_kb": peaks, "exit_code": result.exit_code,
                   "steps": [s.__dict__ for s in result.steps]}))
 """
 
@@ -130,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         line = (f"| {n:,} | {new:,} / {paid:,} | {figures['total_s']:.2f} s | "
                 + " | ".join(cells) + f" | {figures['peak_rss_kb'] / 1024:.0f} MB | {base} |")
         print(line, flush=True)
+        print("  peak per step: " + ", ".join(
+            f"{k} {v / 1024:.0f} MB" for k, v in figures["step_peak_kb"].items()), flush=True)
         lines.append(line)
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

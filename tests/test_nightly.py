@@ -348,3 +348,25 @@ def test_killed_after_each_step_the_next_night_completes_the_work(demo_book, tmp
     later = nightly.nightly(demo_book, TODAY, settle_seconds=0)
     assert later.exit_code in (nightly.EXIT_DONE, nightly.EXIT_PROBLEMS), later.error
     assert night_outcome(demo_book) == expected
+
+
+def test_reminders_from_the_refresh_s_frames_equal_those_worked_out_afresh(demo_book):
+    """The nightly hands the refresh's typed, aged ledger to the reminders; the plan is the
+    one the reminder job works out on its own from the same book."""
+    from arbook import jobs, remind
+    from arbook.io.workbook_file import WorkbookFile
+
+    def plan(result):
+        return ([(p.customer.id, p.stage_no, p.decision.items, p.claims)
+                 for p in result.reminders],
+                sorted((s.customer_id, str(s)) for s in result.plan.skipped),
+                sorted(p.message for p in result.problems))
+
+    with WorkbookFile(demo_book) as book:
+        refreshed = jobs.refresh_book(book, demo_book, TODAY, save=False, keep_frames=True)
+        assert refreshed.frames is not None
+        shared = remind.remind_book(book, demo_book, TODAY, dry_run=True,
+                                    frames=refreshed.frames)
+        afresh = remind.remind_book(book, demo_book, TODAY, dry_run=True)
+    assert plan(shared)[0], "the sample has reminders"
+    assert plan(shared) == plan(afresh)
