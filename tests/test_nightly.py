@@ -7,7 +7,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import python_calamine
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from filelock import FileLock
 
@@ -27,7 +25,7 @@ from arbook.io import workbook_file
 from arbook.io.journal import Journal
 from arbook.sample import make_sample
 from tests.bank_extdata import folder
-from tests.test_remind import Inbox, set_settings
+from tests.test_remind import smtp_server
 
 TODAY = date(2026, 11, 27)  # a Friday
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,16 +263,8 @@ def test_a_night_saves_the_workbook_once(demo_book, monkeypatch):
 
 @pytest.fixture
 def smtp_book(demo_book):
-    server = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    set_settings(demo_book, {"smtp_host": "127.0.0.1", "smtp_port": str(port),
-                             "smtp_security": "none", "smtp_user": ""})
-    yield demo_book, server
-    controller.stop()
+    with smtp_server(demo_book) as server:
+        yield demo_book, server
 
 
 def test_the_same_night_twice_changes_nothing_and_sends_nothing(smtp_book):

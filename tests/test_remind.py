@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -112,18 +114,27 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp(book):
+@contextmanager
+def smtp_server(book: Path) -> Iterator[Inbox]:
+    """A real SMTP server on a free port of 127.0.0.1, entered in the book's Settings."""
     inbox = Inbox()
     with socket.socket() as probe:  # a free port for this test's server
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    set_settings(book, {"smtp_host": "127.0.0.1", "smtp_port": str(port),
-                        "smtp_security": "none"})
-    yield inbox
-    controller.stop()
+    try:
+        set_settings(book, {"smtp_host": "127.0.0.1", "smtp_port": str(port),
+                            "smtp_security": "none", "smtp_user": ""})
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(book):
+    with smtp_server(book) as inbox:
+        yield inbox
 
 
 def test_dry_run_shows_the_plan_and_changes_nothing(book):

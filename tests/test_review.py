@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import python_calamine
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -20,7 +19,7 @@ from arbook.cli import main
 from arbook.core.schema import CONTACTS, CUSTOMERS, INVOICES, PAYMENTS
 from arbook.io.journal import Journal, State, journal_path
 from tests.helpers import new_book, put_rows
-from tests.test_remind import Inbox, set_settings
+from tests.test_remind import set_settings, smtp_server
 
 AS_OF = date(2026, 11, 26)  # period week: 20 Nov - 26 Nov 2026 (7 days)
 NEXT = AS_OF + timedelta(days=7)  # 27 Nov - 3 Dec 2026
@@ -185,19 +184,9 @@ def test_summary_email_has_the_sheet_figures_and_inline_charts(book):
 
 
 def test_email_flag_sends_to_management(book):
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        set_settings(book, {"smtp_host": "127.0.0.1", "smtp_port": str(port),
-                            "smtp_security": "none"})
+    with smtp_server(book) as inbox:
         result = CliRunner().invoke(main, ["review", str(book), "--as-of", "2026-11-26",
                                            "--email"])
-    finally:
-        controller.stop()
     assert result.exit_code == 0, result.output
     ((rcpts, message),) = inbox.messages
     assert rcpts == ["chefin@ihre-firma.example"]
