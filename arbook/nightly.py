@@ -178,7 +178,6 @@ class _Run:
             self.log.error("%s: failed after %.2f s: %s", name, seconds, exc)
             self.result.error = f"{name}: {exc}"
             return False
-        gc.collect()  # what the step left in reference cycles (pandas frames) is freed now
         seconds = time.perf_counter() - start
         self.result.steps.append(Step(name, round(seconds, 3), "ok", summary))
         self.log.info("%s: %.2f s, %s", name, seconds, summary)
@@ -378,6 +377,7 @@ class _Night:
         self.book.write_problems([p if p.file else p.at_file(self.book.name)
                                   for p in self.result.problems],
                                  lang)  # every step's problems, not only the last step's
+        gc.collect()  # the steps' frames left in reference cycles: freed before the patch
         self.book.save()
         for action in self.after_save:
             action()

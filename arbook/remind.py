@@ -595,9 +595,13 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     numbers = live["invoice_no"].to_numpy(dtype=object)
     open_now = live["open_cents"].to_numpy() > 0
     names = [s.name for s in policy.stages]
-    codes = np.where(open_now, lookup(stage_of, numbers, 0, np.int64) - 1, -1)
+    # stage_of and last_of have the same keys in the same order: the ledger is matched once
+    reminded = list(stage_of)
+    where = pd.Index(reminded, dtype=object).get_indexer(pd.Index(numbers, dtype=object))
+    stage = np.array([*(stage_of[n] for n in reminded), 0], dtype=np.int64)[where]  # -1: 0
+    last = day_array([*(last_of[n] for n in reminded), None])[where]  # -1: NaT
+    codes = np.where(open_now, stage - 1, -1)
     codes[codes >= len(names)] = len(names) - 1
-    last = lookup(last_of, numbers, None, "datetime64[D]")
     serial = np.where(np.isnat(last), 0,
                       (last - np.datetime64("1899-12-30", "D")).astype(np.int64))
     interest = _ledger_interest(live, customers, as_of, **claim_inputs)
