@@ -595,11 +595,9 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     numbers = live["invoice_no"].to_numpy(dtype=object)
     open_now = live["open_cents"].to_numpy() > 0
     names = [s.name for s in policy.stages]
-    # stage_of and last_of have the same keys in the same order: the ledger is matched once
-    reminded = list(stage_of)
-    where = pd.Index(reminded, dtype=object).get_indexer(pd.Index(numbers, dtype=object))
-    stage = np.array([*(stage_of[n] for n in reminded), 0], dtype=np.int64)[where]  # -1: 0
-    last = day_array([*(last_of[n] for n in reminded), None])[where]  # -1: NaT
+    found = lookup({n: (stage, last_of[n]) for n, stage in stage_of.items()}, numbers,
+                   (0, None), "i8, M8[D]")  # the ledger matched to the journal once
+    stage, last = found["f0"], found["f1"]
     codes = np.where(open_now, stage - 1, -1)
     codes[codes >= len(names)] = len(names) - 1
     serial = np.where(np.isnat(last), 0,
