@@ -39,7 +39,8 @@ from arbook import imports, jobs
 from arbook import remind as remind_job
 from arbook import review as review_job
 from arbook.core.problems import ArbookError, Problem, Severity
-from arbook.core.schema import INVOICES
+from arbook.core.schema import INVOICES, SETTINGS
+from arbook.core.settings import Settings, settings_from_pairs
 from arbook.io.bank import read_statements
 from arbook.io.erp_import import read_export
 from arbook.io.workbook_file import WorkbookFile
@@ -104,15 +105,10 @@ class NightlyResult:
         }
 
 
-def classify(path: Path) -> tuple[str | None, str]:
-    """'bank' or 'invoices' by content (not by name), or None with the reason."""
-    kind, why, _content = read_inbox_file(path)
-    return kind, why
-
-
 def read_inbox_file(path: Path) -> tuple[str | None, str, object]:
-    """The file's kind, why it has none, and what was read (statements with their problems, or
-    the open-item export), so the import does not read the file again."""
+    """'bank' or 'invoices' by content (not by name), or None and the reason why; with what
+    was read (statements and their problems, or the open-item export), so that the import does
+    not read the file again."""
     statements, problems = read_statements(path)
     if statements:
         return "bank", "", (statements, problems)
@@ -225,10 +221,11 @@ def nightly(book: Path, as_of: date | None = None, send: bool | None = None,
 def _steps(run: _Run, result: NightlyResult, book: Path, as_of: date, send: bool | None,
            inbox: Path, settle_seconds: float) -> None:
     """All steps on one open workbook, saved once at the end (see the module docstring)."""
-    if lock_file_for(book) is not None:
+    excel_lock = lock_file_for(book)
+    if excel_lock is not None:
         result.workbook_locked = True
         run.log.warning("%s is open in Excel (%s): nothing is written to it", book.name,
-                        lock_file_for(book).name)
+                        excel_lock.name)
     else:
         try:
             check_writable(book)
@@ -284,10 +281,7 @@ class _Night:
         self.imported: list[Path] = []  # moved to the archive once saved
         self.review_done: review_job.ReviewResult | None = None
 
-    def settings(self):
-        from arbook.core.schema import SETTINGS
-        from arbook.core.settings import settings_from_pairs
-
+    def settings(self) -> Settings:
         settings, _ = settings_from_pairs(self.book.read_pairs(SETTINGS, "setting", "value"))
         return settings
 

@@ -58,12 +58,12 @@ def demo_book(tmp_path):
 
 def test_classify_by_content_not_by_name(tmp_path, demo_book):
     inbox = demo_book.parent / "inbox"
-    assert nightly.classify(inbox / "auszug.dat")[0] == "bank"
-    assert nightly.classify(inbox / "export.csv")[0] == "invoices"
-    kind, why = nightly.classify(inbox / "notes.txt")
+    assert nightly.read_inbox_file(inbox / "auszug.dat")[0] == "bank"
+    assert nightly.read_inbox_file(inbox / "export.csv")[0] == "invoices"
+    kind, why, _content = nightly.read_inbox_file(inbox / "notes.txt")
     assert kind is None and why
     real = folder("camt-genkgo-tests") / "camt053.v2.minimal.xml"
-    assert nightly.classify(real)[0] == "bank"
+    assert nightly.read_inbox_file(real)[0] == "bank"
 
 
 def test_a_night_imports_archives_refreshes_and_drafts(demo_book):
