@@ -376,6 +376,10 @@ def nightly_command(book: Path, as_of: date | None, send_mail: bool | None, inbo
                     as_json: bool) -> None:
     """The scheduled job: import the inbox, refresh, remind, and review on review day.
 
+    The workbook is saved once, at the end; a run that fails or is stopped leaves it as it
+    was and the inbox files where they are. While the workbook is open in Excel the inbox is
+    imported in memory only, so today's payers are not reminded, and nothing is saved.
+
     Exit codes: 0 done, 1 data problems found, 2 failed, 3 workbook open in Excel or another
     run busy (nothing written to the workbook; retry later). A log with the time of each step
     is written to logs/ beside the workbook.
