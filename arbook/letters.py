@@ -61,7 +61,7 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     if len(decided) > cap:  # the text shows the longest overdue; the list has them all
         decided = longest_overdue_first(decided)
     items = [{
-        "invoice_no": item.invoice_no, "invoice_date": p.invoice_dates.get(item.invoice_no),
+        "invoice_no": item.invoice_no, "invoice_date": item.invoice_date,
         "due_date": item.due, "currency": item.currency,
         "open": to_units(item.open_cents), "days_overdue": int(item.days_overdue),
         "stage_name": item.stage_no and stage.name,
@@ -129,7 +129,7 @@ def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date,
     and stages repeat, so each distinct one is formatted once (a list has thousands of rows)."""
     lang = p.lang
     decided = longest_overdue_first(p.decision.items) if ordered is None else ordered
-    invoice_dates = [p.invoice_dates.get(i.invoice_no) for i in decided]
+    invoice_dates = [i.invoice_date for i in decided]
     dues = [i.due for i in decided]
     day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}
     day[None] = ""

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbook.core.claims import ClaimItem, accrued_interest, claims_for, is_business
-from arbook.core.interest import RateTable, default_interest
+from arbook.core.interest import RateMissing, RateTable, default_interest, default_start
 from arbook.io.lawdata import load_rate_table
 
 # Basiszinssatz (Deutsche Bundesbank): 2023-01-01 1.62 %, 2023-07-01 3.12 %.
@@ -135,3 +135,56 @@ def test_whole_ledger_interest_equals_the_per_item_claims(rows, variant, as_of):
             # independently of both fast paths: the Decimal calculation of core.interest
             exact = default_interest(open_cents, start, as_of, Decimal(one.margin), table)
             assert exact.total_cents == got
+
+
+def _reference(rows, business, notice, variant, table, as_of):
+    """claims_for's items and problems worked out item by item with the scalar functions of
+    core.interest (default_start, default_interest): the reference for the array path."""
+    margin = (Decimal("8") if business else None) if variant == "eu" else (
+        Decimal("9") if business else Decimal("5"))
+    out, gaps = [], []
+    for open_cents, due, issued, reminded, payments in rows:
+        start = default_start(due, issued, business, notice, reminded)
+        in_default = start is not None and start <= as_of
+        interest, known = 0, True
+        if in_default and margin is not None and start < as_of and open_cents > 0:
+            try:
+                interest = default_interest(open_cents + sum(c for _d, c in payments), start,
+                                            as_of, margin, table, payments).total_cents
+            except RateMissing as exc:
+                known = False
+                gaps.append(exc.half_year) if exc.half_year not in gaps else None
+        out.append((start if in_default else None, interest,
+                    4000 if business and in_default else 0, known))
+    return out, gaps
+
+
+_DAYS = st.dates(date(2022, 1, 1), date(2024, 12, 30))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(
+    st.integers(-10**6, 10**9), st.one_of(st.none(), _DAYS), st.one_of(st.none(), _DAYS),
+    st.one_of(st.none(), _DAYS),
+    st.lists(st.tuples(_DAYS, st.integers(1, 10**6)), max_size=2)), max_size=25),
+    st.booleans(), st.booleans(), st.sampled_from(["de", "eu"]),
+    st.dates(date(2022, 6, 1), date(2025, 1, 1)), st.sets(st.integers(0, 5), max_size=3))
+def test_a_long_letters_claims_equal_the_item_by_item_reference(rows, business, notice,
+                                                                 variant, as_of, holes):
+    """The array path of claims_for (all items at once) against the scalar rules, including
+    items with payments, negative amounts and a rate table with holes (rate missing)."""
+    halves = [date(2022 + k // 2, 1 + 6 * (k % 2), 1) for k in range(6)]
+    table = RateTable("Basiszinssatz", tuple((d, Decimal("1.5") + k) for k, d in
+                                             enumerate(halves) if k not in holes))
+    items = [ClaimItem(f"R{k}", "EUR", o, due, issued, tuple(pay), reminded)
+             for k, (o, due, issued, reminded, pay) in enumerate(rows)]
+    got = claims_for(items, business=business, consumer_notice=notice, variant=variant,
+                     table=table, stage_fee_cents=500, fee_currency="EUR", as_of=as_of)
+    wanted, gaps = _reference(rows, business, notice, variant, table, as_of)
+    assert [(c.default_from, c.interest_cents, c.flat_fee_cents, c.interest_known)
+            for c in got.items] == wanted
+    assert [c.invoice_no for c in got.items] == [i.invoice_no for i in items]
+    assert [p.message for p in got.problems] == [
+        f"interest left out of the reminder. {RateMissing(h, 'Basiszinssatz')}" for h in gaps]
+    in_default = any(w[0] for w in wanted)
+    assert got.stage_fee_cents == (500 if not business and in_default else 0)

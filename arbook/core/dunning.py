@@ -121,6 +121,7 @@ class DunningItem(NamedTuple):
     days_overdue: int
     stage_no: int  # this item's own stage (0: overdue, no stage reached yet)
     advanced: bool  # reaches a stage it has not received before
+    invoice_date: date | None = None
 
 
 class CreditItem(NamedTuple):
@@ -470,12 +471,10 @@ def _decide_customer(plan: DunningPlan, cid: str | None, parts: list[int], g: _S
         **g.overdue(climbing), **last, "stage": stage.name, "totals": totals, "broken": broken,
         "step": "next" if previous is None or stage_no > previous[1]
         else "again" if stage_no == previous[1] else "new_items"})
-    items = [
-        DunningItem(no, row, cur, due, cents, d, s, a) for no, row, cur, due, cents, d, s, a in zip(
-            c.invoice_no[at].tolist(), c.row[at].tolist(), c.currency[at].tolist(),
-            c.due[at].tolist(), c.open[at].tolist(), c.days[at].tolist(),
-            c.stage[at].tolist(), c.advanced[at].tolist(), strict=True)
-    ]
+    items = list(map(DunningItem._make, zip(
+        c.invoice_no[at].tolist(), c.row[at].tolist(), c.currency[at].tolist(),
+        c.due[at].tolist(), c.open[at].tolist(), c.days[at].tolist(), c.stage[at].tolist(),
+        c.advanced[at].tolist(), c.invoice_date[at].tolist(), strict=True)))
     shown = [cr for cr in credits.get(cid, []) if cr.currency in totals]
     plan.reminders.append(ReminderDecision(cid, stage, items, shown, reason,
                                            previous[1] if previous else 0))
