@@ -10,18 +10,20 @@ interest, fees, the amount to pay) are always those of all items.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import attrgetter
 from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
 
 from arbook.core.claims import ItemClaim
 from arbook.core.dunning import DunningItem
 from arbook.core.dunning_reasons import format_date
 from arbook.core.settings import Settings, letter_max_items
-from arbook.io.excel_csv import csv_bytes, decimal_text, neutralise
+from arbook.io.excel_csv import csv_columns_bytes, decimal_texts, neutralise
 from arbook.mail.outbox import safe_name
 
 if TYPE_CHECKING:  # the job module imports this one
@@ -54,24 +56,16 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     """The letter for ``p``: all items in the text, or the first ``letter_max_items`` and the
     full list attached as CSV."""
     extra = settings.extra
-    claims = {c.invoice_no: c for c in p.claims.items}
+    decided, claimed = p.decision.items, p.claims.items  # claims_for keeps the items' order
     stage = p.decision.stage
     cap = letter_max_items(settings)
-    decided = list(p.decision.items)
-    if len(decided) > cap:  # the text shows the longest overdue; the list has them all
-        decided = longest_overdue_first(decided)
-    items = [{
-        "invoice_no": item.invoice_no, "invoice_date": item.invoice_date,
-        "due_date": item.due, "currency": item.currency,
-        "open": to_units(item.open_cents), "days_overdue": int(item.days_overdue),
-        "stage_name": item.stage_no and stage.name,
-        "interest": to_units(claims[item.invoice_no].interest_cents),
-        "flat_fee": to_units(claims[item.invoice_no].flat_fee_cents),
-    } for item in decided[:cap]]
+    capped = len(decided) > cap
+    order = longest_overdue_order(decided) if capped else list(range(len(decided)))
+    items = [_item(decided[k], claimed[k], stage.name) for k in order[:cap]]
     more, attachments = None, ()
-    if len(decided) > cap:
-        attachment = items_csv(p, claims, as_of, decided)
-        more = rest_summary(decided[cap:], claims, attachment[0])
+    if capped:  # the text shows the longest overdue; the attached list has them all
+        attachment = items_csv(p, as_of, order)
+        more = rest_summary(p, order[cap:], attachment[0])
         attachments = (attachment,)
     context = {
         "company": {"name": settings.company_name, "address": extra.get("company_address", ""),
@@ -97,58 +91,75 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     return Letter(context, attachments)
 
 
-def longest_overdue_first(items: Sequence[DunningItem]) -> list[DunningItem]:
-    """Most days overdue first, then by invoice number: what a long letter lists in its text.
-
-    Two sorts on plain attributes (the second keeps the first's order among equals): a letter
-    may list twenty thousand items."""
-    ordered = sorted(items, key=attrgetter("invoice_no"))
-    ordered.sort(key=attrgetter("days_overdue"), reverse=True)
-    return ordered
+def _item(item: DunningItem, claim: ItemClaim, stage_name: str) -> dict:
+    """One invoice as the template lists it."""
+    return {"invoice_no": item.invoice_no, "invoice_date": item.invoice_date,
+            "due_date": item.due, "currency": item.currency, "open": to_units(item.open_cents),
+            "days_overdue": int(item.days_overdue), "stage_name": item.stage_no and stage_name,
+            "interest": to_units(claim.interest_cents), "flat_fee": to_units(claim.flat_fee_cents)}
 
 
-def rest_summary(left_out: Sequence[DunningItem], claims: Mapping[str, ItemClaim],
-                 file_name: str) -> dict:
-    """What the text says about the items it leaves out: how many, their sums per currency."""
-    sums: dict[str, list[int]] = {}
-    for item in left_out:
-        cents = sums.setdefault(item.currency, [0, 0, 0])
-        cents[0] += 1
-        cents[1] += int(item.open_cents)
-        cents[2] += int(claims[item.invoice_no].interest_cents)
-    return {"count": len(left_out), "attachment": file_name,
-            "totals": [{"currency": currency, "count": n, "open": to_units(open_cents),
-                        "interest": to_units(interest)}
-                       for currency, (n, open_cents, interest) in sums.items()]}
+def longest_overdue_order(items: Sequence[DunningItem]) -> list[int]:
+    """Positions of ``items``, most days overdue first, then by invoice number: what a long
+    letter lists in its text. Two sorts of positions on plain lists (the second keeps the
+    first's order among equals): a letter may list twenty thousand items."""
+    numbers = [i.invoice_no for i in items]
+    days = [i.days_overdue for i in items]
+    order = sorted(range(len(items)), key=numbers.__getitem__)
+    order.sort(key=days.__getitem__, reverse=True)
+    return order
 
 
-def items_csv(p: PlannedReminder, claims: Mapping[str, ItemClaim], as_of: date,
-              ordered: Sequence[DunningItem] | None = None) -> Attachment:
-    """All items of the reminder as a CSV for Excel (see arbook.io.excel_csv), named after
-    the customer and the day. Built column by column from the exact cents; dates, currencies
-    and stages repeat, so each distinct one is formatted once (a list has thousands of rows)."""
+def rest_summary(p: PlannedReminder, left_out: Sequence[int], file_name: str) -> dict:
+    """What the text says about the items it leaves out (positions in the reminder): how
+    many, their sums per currency."""
+    at = np.asarray(left_out, dtype=np.intp)
+    frame = pd.DataFrame({
+        "currency": np.array([i.currency for i in p.decision.items], dtype=object)[at],
+        "open": np.fromiter((i.open_cents for i in p.decision.items), np.int64)[at],
+        "interest": np.fromiter((c.interest_cents for c in p.claims.items), np.int64)[at]})
+    sums = frame.groupby("currency", sort=False).agg(
+        count=("open", "size"), open=("open", "sum"), interest=("interest", "sum"))
+    return {"count": len(at), "attachment": file_name,
+            "totals": [{"currency": currency, "count": int(n), "open": to_units(o),
+                        "interest": to_units(i)}
+                       for currency, n, o, i in sums.itertuples(name=None)]}
+
+
+def items_csv(p: PlannedReminder, as_of: date, order: Sequence[int] | None = None
+              ) -> Attachment:
+    """All items of the reminder as a CSV for Excel (see arbook.io.excel_csv), in ``order``
+    (positions; default: longest overdue first), named after the customer and the day.
+    Built column by column from the exact cents; dates, currencies and stages repeat, so each
+    distinct one is formatted once (a list has thousands of rows)."""
     lang = p.lang
-    decided = longest_overdue_first(p.decision.items) if ordered is None else ordered
-    invoice_dates = [i.invoice_date for i in decided]
-    dues = [i.due for i in decided]
-    day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}
+    decided = p.decision.items
+    at = np.asarray(longest_overdue_order(decided) if order is None else order, dtype=np.intp)
+
+    def column(values: list, dtype=object) -> np.ndarray:
+        return np.array(values, dtype=dtype)[at]
+
+    invoice_dates = column([i.invoice_date for i in decided])
+    dues = column([i.due for i in decided])
+    day = {d: format_date(d, lang) for d in {*invoice_dates.tolist(), *dues.tolist()}
+           if d is not None}
     day[None] = ""
     name = neutralise(p.decision.stage.name)
     stage = {n: name if n else "" for n in {i.stage_no for i in decided}}  # 0: no stage yet
     currency = {c: neutralise(c) for c in {i.currency for i in decided}}
+    overdue = column([i.days_overdue for i in decided], np.int64)
     columns = (
-        [neutralise(i.invoice_no) for i in decided],
-        [day[d] for d in invoice_dates],
-        [day[d] for d in dues],
-        [str(int(i.days_overdue)) if i.days_overdue > 0 else "" for i in decided],
-        [currency[i.currency] for i in decided],
-        [decimal_text(i.open_cents, lang) for i in decided],
-        [stage[i.stage_no] for i in decided],
-        [decimal_text(claims[i.invoice_no].interest_cents, lang) for i in decided],
+        list(map(neutralise, column([i.invoice_no for i in decided]).tolist())),
+        list(map(day.__getitem__, invoice_dates.tolist())),
+        list(map(day.__getitem__, dues.tolist())),
+        np.where(overdue > 0, overdue.astype(str).astype(object), "").tolist(),
+        list(map(currency.__getitem__, column([i.currency for i in decided]).tolist())),
+        decimal_texts(column([i.open_cents for i in decided], np.int64), lang),
+        list(map(stage.__getitem__, column([i.stage_no for i in decided]).tolist())),
+        decimal_texts(column([c.interest_cents for c in p.claims.items], np.int64), lang),
     )
-    rows = [CSV_HEADERS[lang], *zip(*columns, strict=True)]
     file_name = safe_name(f"{CSV_NAMES[lang]}-{p.customer.id}-{as_of.isoformat()}") + ".csv"
-    return file_name, csv_bytes(rows, lang), "text/csv"
+    return file_name, csv_columns_bytes(CSV_HEADERS[lang], columns, lang), "text/csv"
 
 
 def _totals(p: PlannedReminder) -> list[dict]:

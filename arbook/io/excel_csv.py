@@ -13,6 +13,8 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -32,6 +34,17 @@ def decimal_text(cents: int, lang: str) -> str:
     return f"{'-' if cents < 0 else ''}{whole}{sep}{frac:02d}"
 
 
+def decimal_texts(cents, lang: str) -> list[str]:
+    """``decimal_text`` of every value of an integer array, formatted as arrays (a long
+    letter's list has tens of thousands of amounts)."""
+    cents = np.asarray(cents, dtype=np.int64)
+    whole, frac = np.divmod(np.abs(cents), 100)
+    sep = "," if lang == "de" else "."
+    fractions = np.array([f"{sep}{f:02d}" for f in range(100)], dtype=object)[frac]
+    signs = np.array(["", "-"], dtype=object)[(cents < 0).astype(np.intp)]
+    return (signs + whole.astype(str).astype(object) + fractions).tolist()
+
+
 def separator(lang: str) -> str:
     """The list separator Excel expects in this language: ';' (de), ',' (en)."""
     return ";" if lang == "de" else ","
@@ -44,6 +57,34 @@ def csv_bytes(rows: Iterable[Sequence[str]], lang: str) -> bytes:
                         lineterminator="\r\n")
     writer.writerows(rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def csv_columns_bytes(header: Sequence[str], columns: Sequence[Sequence[str]],
+                      lang: str) -> bytes:
+    """``csv_bytes`` of a header and columns of text, the same bytes, joined a row at a time
+    instead of a cell at a time (cells must be neutralised by the caller)."""
+    sep = separator(lang)
+    quote = _quote_if_needed(sep)
+    quoted = [list(map(quote, col)) if _needs_quotes(col, sep) else col for col in columns]
+    lines = [sep.join(map(quote, header)), *map(sep.join, zip(*quoted, strict=True))]
+    if len(header) == 1:  # a lone empty cell is written "" (else the row would vanish)
+        lines = [line or '""' for line in lines]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def _needs_quotes(column: Sequence[str], sep: str) -> bool:
+    text = "".join(column)
+    return any(c in text for c in (sep, '"', "\r", "\n"))
+
+
+def _quote_if_needed(sep: str):
+    """QUOTE_MINIMAL as the csv module does it: quotes around a cell holding the separator,
+    a quote or a line break, quotes inside doubled."""
+    def quote(cell: str) -> str:
+        if sep in cell or '"' in cell or "\r" in cell or "\n" in cell:
+            return '"' + cell.replace('"', '""') + '"'
+        return cell
+    return quote
 
 
 def write_csv(rows: Iterable[Sequence[str]], path: Path, lang: str) -> Path:
