@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from arbook.cli import main
 from arbook.mail import HeaderInjection, TemplateProblem
 from arbook.mail.message import build_message, make_message_id
-from arbook.mail.outbox import safe_name, write_draft
+from arbook.mail.outbox import message_bytes, safe_name, write_draft
 from arbook.mail.render import KINDS, TemplateSet, default_dir, render
 from tests.mail_fixtures import AS_OF, letter_context
 
@@ -440,3 +440,18 @@ def test_a_looping_override_is_stopped_after_the_time_limit_and_the_next_letter_
     (own / "reminder.txt.j2").write_text("Guten Tag {{ customer.name }}\n", encoding="utf-8")
     fixed = TemplateSet("de", tmp_path / "templates", time_limit=5.0)
     assert fixed.render("reminder", context).text.startswith("Guten Tag")
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(st.text(st.sampled_from(list("aä €\r\n\t=.;\"")), max_size=300),
+       st.binary(max_size=3000), st.booleans())
+def test_draft_bytes_are_the_email_packages_bytes(text, attachment, with_file):
+    """The outbox writes a part's body in one piece; the bytes equal ``as_bytes``."""
+    plain = render("reminder", "de", letter_context())
+    rendered = type(plain)(plain.subject, plain.text + text, plain.html + text)
+    files = [("liste.csv", attachment, "text/csv"), ("x.bin", attachment, "application/pdf")]
+    msg = build_message(rendered, sender=("Nordlicht", "forderungen@nordlicht.example"),
+                        reply_to=None, to=["a@b.example"],
+                        date=datetime(2026, 11, 26, tzinfo=UTC), message_id="<x@nordlicht.example>",
+                        attachments=files if with_file else ())
+    assert message_bytes(msg) == msg.as_bytes(policy=policy.SMTP)

@@ -13,8 +13,10 @@ import re
 import tempfile
 import unicodedata
 from datetime import date
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.policy import SMTP
+from io import BytesIO
 from pathlib import Path
 
 MAX_NAME_BYTES = 120  # well below every file system's 255, leaves room for suffix and path
@@ -43,7 +45,7 @@ def write_draft(message: EmailMessage, outbox_dir: Path, day: date, name_hint: s
     """Write <outbox>/<YYYY-MM-DD>/<safe name>.eml with X-Unsent: 1; returns the new file."""
     folder = Path(outbox_dir) / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    data = message.as_bytes(policy=SMTP)
+    data = message_bytes(message)
     if message.get("X-Unsent") is None:
         data = b"X-Unsent: 1\r\n" + data
     stem = safe_name(name_hint)
@@ -59,6 +61,25 @@ def write_draft(message: EmailMessage, outbox_dir: Path, day: date, name_hint: s
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+class _WholeBodyGenerator(BytesGenerator):
+    """``BytesGenerator`` that writes a part's body with one write instead of one per line:
+    a long letter's attached list is some 30,000 lines of base64. Same bytes (tested)."""
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            self.write(self._NL.join(_LINE_BREAK.split(lines)))
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what the email package splits lines at
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """``message.as_bytes(policy=SMTP)``, written faster for messages with large parts."""
+    out = BytesIO()
+    _WholeBodyGenerator(out, mangle_from_=False, policy=SMTP).flatten(message)
+    return out.getvalue()
 
 
 def _claim(folder: Path, stem: str) -> Path:
