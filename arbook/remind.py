@@ -202,12 +202,24 @@ def _policy(book: WorkbookPort, lang: str, problems: list[Problem]) -> DunningPo
 read_policy = _policy  # the review job reads the same policy (and SMTP settings)
 
 
-def lookup(mapping: Mapping, numbers, default, dtype) -> np.ndarray:
+def lookup(mapping: Mapping, numbers, default, dtype, rows: pd.Index | None = None
+           ) -> np.ndarray:
     """``mapping.get(n, default)`` for each number, as one array of ``dtype``; the values are
-    converted once, not per number, and the numbers are matched in pandas' hash table."""
+    converted once, not per number, and the numbers are matched in pandas' hash table.
+
+    ``rows``: the numbers as an Index already hashed for other look-ups (a ledger's million
+    invoice numbers); when its numbers are unique, the mapping's keys are looked up in it
+    instead of every number in the mapping.
+    """
     values = [*mapping.values(), default]
     values = day_array(values) if dtype == "datetime64[D]" else np.array(values, dtype=dtype)
     keys = pd.Index(list(mapping), dtype=object)  # unique: a mapping's keys
+    if rows is not None and rows.is_unique:
+        out = np.repeat(values[-1:], len(rows))
+        where = rows.get_indexer(keys)
+        found = where >= 0
+        out[where[found]] = values[:-1][found]
+        return out
     return values[keys.get_indexer(pd.Index(numbers, dtype=object))]  # -1: the default
 
 
@@ -539,21 +551,26 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     for r in records:
         if r.state not in ISSUED:
             continue
+        stages = r.item_stages
         for number in r.invoice_nos:
-            stage_of[number] = max(stage_of.get(number, 0), r.item_stages.get(number, r.stage_no))
-            last_of[number] = max(last_of.get(number, r.day), r.day)
+            stage = stages.get(number, r.stage_no)
+            if stage > stage_of.get(number, 0):
+                stage_of[number] = stage
+            if number not in last_of or r.day > last_of[number]:
+                last_of[number] = r.day
     live = items[~items["skipped"]]
     numbers = live["invoice_no"].to_numpy(dtype=object)
+    rows = pd.Index(numbers, dtype=object)  # hashed once for every look-up below
     open_now = live["open_cents"].to_numpy() > 0
     names = [s.name for s in policy.stages]
     found = lookup({n: (stage, last_of[n]) for n, stage in stage_of.items()}, numbers,
-                   (0, None), "i8, M8[D]")  # the ledger matched to the journal once
+                   (0, None), "i8, M8[D]", rows)  # the ledger matched to the journal once
     stage, last = found["f0"], found["f1"]
     codes = np.where(open_now, stage - 1, -1)
     codes[codes >= len(names)] = len(names) - 1
     serial = np.where(np.isnat(last), 0,
                       (last - np.datetime64("1899-12-30", "D")).astype(np.int64))
-    interest = _ledger_interest(live, customers, as_of, **claim_inputs)
+    interest = _ledger_interest(live, rows, customers, as_of, **claim_inputs)
     columns = {
         "dunning_stage": ColumnValues(codes=codes, labels=names),
         "last_reminder": ColumnValues.scaled(serial, 0, serial == 0),
@@ -562,8 +579,9 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     book.write_computed(INVOICES, numbers, columns, {})
 
 
-def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: date, *,
-                     pay, first_reminders, variant: str, table: RateTable) -> np.ndarray:
+def _ledger_interest(live: pd.DataFrame, rows: pd.Index, customers: dict[str, Customer],
+                     as_of: date, *, pay, first_reminders, variant: str, table: RateTable
+                     ) -> np.ndarray:
     """Interest accrued today on each overdue item (0 where none is due or computable).
 
     Items without dated payments are worked out all at once (``accrued_interest``); the few
@@ -576,8 +594,8 @@ def _ledger_interest(live: pd.DataFrame, customers: dict[str, Customer], as_of: 
     known, business, notice = (kind[f"f{n}"] for n in range(3))
     overdue = ((live["status"].to_numpy(dtype=object) == "overdue")
                & (live["open_cents"].to_numpy() > 0) & known)
-    paid = np.fromiter((n in pay for n in numbers), dtype=bool, count=len(numbers))
-    reminded = lookup(first_reminders, numbers, None, "datetime64[D]")
+    paid = lookup(dict.fromkeys(pay, True), numbers, False, bool, rows)
+    reminded = lookup(first_reminders, numbers, None, "datetime64[D]", rows)
     bulk = overdue & ~paid
     issued = live["invoice_date"].to_numpy(dtype="datetime64[D]")  # the letters' own dates
     cents, _missing = accrued_interest(

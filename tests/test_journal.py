@@ -144,3 +144,23 @@ def test_a_version_1_journal_is_migrated_and_keeps_its_reminders(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == journal_module.SCHEMA_VERSION
     assert db.execute("SELECT COUNT(*) FROM reminders").fetchone()[0] == 1
     db.close()
+
+
+@pytest.mark.parametrize("stages", [None, {"B": 2, "A": 1}])
+def test_the_records_returned_are_those_read_back(tmp_path, stages):
+    """intend and mark return the record without reading it back: it must equal the row."""
+    with Journal(tmp_path / "j.db") as journal:
+        record = journal.intend(day=DAY, customer_id="K1", stage_no=2, stage_name="1. Mahnung",
+                                invoice_nos=["B", "A", "Ä-1"], totals={"EUR": 100_00, "USD": 5},
+                                interest={"EUR": 12}, fees={}, channel="draft",
+                                recipients="a@example.com", item_stages=stages)
+        assert record == journal.find(record.key)
+        marked = journal.mark(record, State.DRAFTED, message_id="<m@x>", path="/o/1.eml")
+        assert marked == journal.find(record.key)
+        failed = journal.mark(marked, State.FAILED, error="disk full")
+        assert failed == journal.find(record.key)
+        again = journal.intend(day=DAY, customer_id="K1", stage_no=2, stage_name="1. Mahnung",
+                               invoice_nos=["A", "B", "Ä-1"], totals={"EUR": 100_00, "USD": 5},
+                               interest={"EUR": 12}, fees={}, channel="draft",
+                               item_stages=stages)
+        assert again == journal.find(record.key) and again.state == State.INTENDED

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,8 +19,14 @@ DAYS = st.one_of(st.none(), st.dates(date(1950, 1, 1), date(2100, 12, 31)))
 
 @given(st.dictionaries(NUMBERS, st.integers(0, 9)), st.lists(NUMBERS, max_size=8))
 def test_lookup_is_get_with_a_default(mapping, wanted):
-    got = lookup(mapping, np.array(wanted, dtype=object), -1, np.int64)
-    assert got.tolist() == [mapping.get(n, -1) for n in wanted]
+    """With the numbers hashed beforehand (unique or not) the result is the same."""
+    expected = [mapping.get(n, -1) for n in wanted]
+    numbers = np.array(wanted, dtype=object)
+    assert lookup(mapping, numbers, -1, np.int64).tolist() == expected
+    assert lookup(mapping, numbers, -1, np.int64, pd.Index(numbers)).tolist() == expected
+    dated = {n: date(2026, 1, 1 + v) for n, v in mapping.items()}
+    got = lookup(dated, numbers, None, "datetime64[D]", pd.Index(numbers, dtype=object))
+    assert got.astype(object).tolist() == [dated.get(n) for n in wanted]
 
 
 @given(st.lists(st.text(st.characters(codec="utf-8", exclude_characters=","), min_size=1,

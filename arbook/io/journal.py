@@ -198,38 +198,43 @@ class Journal:
         """
         numbers = sorted(map(str, invoice_nos))
         key = reminder_key(customer_id, stage_no, numbers, day)
-        existing = self.find(key)
+        existing = self._db.execute("SELECT state FROM reminders WHERE key = ?",
+                                    (key,)).fetchone()
         now = _now()
+        stages = {str(n): int(s) for n, s in
+                  (item_stages or dict.fromkeys(numbers, int(stage_no))).items()}
+        sums = [{str(c): int(v) for c, v in d.items()} for d in (totals, interest, fees)]
         values = (self.run_id, day.isoformat(), str(customer_id), int(stage_no), stage_name,
-                  json.dumps(numbers, ensure_ascii=False),
-                  json.dumps(item_stages or {n: int(stage_no) for n in numbers},
-                             ensure_ascii=False), json.dumps(totals),
-                  json.dumps(interest), json.dumps(fees), channel, State.INTENDED, recipients)
+                  json.dumps(numbers, ensure_ascii=False), json.dumps(stages, ensure_ascii=False),
+                  *map(json.dumps, sums), channel, State.INTENDED, recipients)
         if existing is None:
-            self._db.execute(
+            cursor = self._db.execute(
                 "INSERT INTO reminders (run_id, day, customer_id, stage_no, stage_name, "
                 "invoice_nos, item_stages, totals, interest, fees, channel, state, recipients, "
                 "key, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (*values, key, now, now))
-        elif existing.state == State.FAILED:
-            self._db.execute(
-                "UPDATE reminders SET run_id=?, day=?, customer_id=?, stage_no=?, stage_name=?, "
-                "invoice_nos=?, item_stages=?, totals=?, interest=?, fees=?, channel=?, "
-                "state=?, recipients=?, error='', updated=? WHERE key=?", (*values, now, key))
-        else:
+            # the record as it now stands, without reading back what was just written
+            return ReminderRecord(
+                id=cursor.lastrowid, key=key, day=day, customer_id=str(customer_id),
+                stage_no=int(stage_no), stage_name=stage_name, invoice_nos=tuple(numbers),
+                totals=sums[0], interest=sums[1], fees=sums[2], channel=channel,
+                state=State.INTENDED, recipients=recipients, item_stages=stages)
+        if existing[0] != State.FAILED:
             return None
+        self._db.execute(
+            "UPDATE reminders SET run_id=?, day=?, customer_id=?, stage_no=?, stage_name=?, "
+            "invoice_nos=?, item_stages=?, totals=?, interest=?, fees=?, channel=?, "
+            "state=?, recipients=?, error='', updated=? WHERE key=?", (*values, now, key))
         return self.find(key)
 
     def mark(self, record: ReminderRecord, state: State, *, message_id: str = "",
              path: str = "", error: str = "") -> ReminderRecord:
         """Record what happened to an intended reminder (committed at once)."""
+        message_id, path = message_id or record.message_id, path or record.path
         self._db.execute(
             "UPDATE reminders SET state=?, message_id=?, path=?, error=?, updated=? WHERE id=?",
-            (state, message_id or record.message_id, path or record.path, error, _now(),
-             record.id))
-        found = self.find(record.key)
-        assert found is not None
-        return found
+            (state, message_id, path, error, _now(), record.id))
+        return replace(record, state=state, message_id=message_id, path=path, error=error)
 
     def reminders(self, customer_id: str | None = None) -> list[ReminderRecord]:
         """Every reminder on record, oldest first (optionally of one customer)."""
