@@ -59,6 +59,7 @@ from arbook.io.journal import (
 from arbook.io.lawdata import load_rate_table
 from arbook.io.port import WorkbookPort
 from arbook.io.workbook_file import WorkbookFile
+from arbook.io.workers import in_two
 from arbook.io.xlsx.package import check_writable
 from arbook.jobs import LedgerFrames
 from arbook.letters import compose, to_units
@@ -395,6 +396,9 @@ def _plan_one(decision: ReminderDecision, customers: dict[str, Customer],
 # -- issuing ---------------------------------------------------------------------------------
 
 
+PARALLEL_ITEMS = 20_000  # letters with this many items in all are composed on both cores
+
+
 def _sender(settings: Settings) -> tuple[tuple[str, str] | str, str, str | None]:
     email = (settings.extra.get("sender_email") or "").strip()
     name = (settings.extra.get("sender_name") or settings.company_name or "").strip()
@@ -414,27 +418,37 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
         return
     sender, email, reply = _sender(settings)
     templates = {lang: TemplateSet(lang, book.parent / "templates") for lang in ("de", "en")}
-    built: list[tuple[PlannedReminder, EmailMessage, str]] = []
-    for p in planned:
+
+    def build(k: int) -> tuple[EmailMessage | None, str, Problem | None]:
+        """Reminder k's message and key, or None, why it cannot be built and the problem
+        to report (made here, reported by the caller: this may run in a worker)."""
+        p = planned[k]
         if not p.customer.emails:
-            p.outcome, p.detail = "not built", "no email address on the Customers sheet"
-            continue
+            return None, "no email address on the Customers sheet", None
         key = _key(p, as_of)
         letter = compose(p, settings, as_of)
         rendered = templates[p.lang].render(p.decision.stage.template, letter.context)
         cc = [p.customer.escalation_contact] if (
             p.stage_no == p.last_stage and "@" in p.customer.escalation_contact) else []
         try:
-            message = build_message(
+            return build_message(
                 rendered, sender=sender, reply_to=reply, to=p.customer.emails, cc=cc,
                 date=datetime.now().astimezone(),
                 message_id=make_message_id(key, email.rsplit("@", 1)[1]),
-                customer=p.customer.id, attachments=letter.attachments)
+                customer=p.customer.id, attachments=letter.attachments), key, None
         except HeaderInjection as exc:
-            p.outcome, p.detail = "not built", str(exc)
-            problems.append(Problem(str(exc), sheet="Customers", severity=Severity.ERROR))
-            continue
-        built.append((p, message, key))
+            return None, str(exc), Problem(str(exc), sheet="Customers", severity=Severity.ERROR)
+
+    built: list[tuple[PlannedReminder, EmailMessage, str]] = []
+    items = sum(len(p.decision.items) for p in planned)
+    made = (in_two(build, len(planned)) if items >= PARALLEL_ITEMS  # on both cores
+            else [build(k) for k in range(len(planned))])
+    for p, (message, detail, problem) in zip(planned, made, strict=True):
+        if message is None:
+            p.outcome, p.detail = "not built", detail
+            problems += [problem] if problem else []
+        else:
+            built.append((p, message, detail))
     config = smtp_config(settings, environ) if send_mail else None
     for p, message, _unused in built:
         record = journal.intend(

@@ -289,3 +289,26 @@ def test_the_attachment_opens_in_a_spreadsheet_with_numbers_as_numbers(book, tmp
     total = sum(Decimal(str(row[5])) for row in cells if row[4] == "EUR")
     rows = K1_ROWS if customer == "K1" else K3_ROWS
     assert abs(total - expected_open(rows)["EUR"]) < Decimal("0.005")
+
+
+def test_letters_composed_on_two_cores_are_the_letters_composed_on_one(book, tmp_path,
+                                                                      monkeypatch):
+    """The same book reminded twice, once with every letter built in this process and once
+    with a worker building every other one: the drafts are the same (apart from the Date and
+    the random MIME boundaries)."""
+    other = tmp_path / "zwei" / book.name
+    other.parent.mkdir()
+    shutil.copyfile(book, other)
+    monkeypatch.setattr(job, "PARALLEL_ITEMS", 10**9)
+    one = job.remind(book, AS_OF)
+    monkeypatch.setattr(job, "PARALLEL_ITEMS", 0)
+    two = job.remind(other, AS_OF)
+    assert [p.outcome for p in two.reminders] == [p.outcome for p in one.reminders]
+    assert len(two.reminders) >= 3
+
+    def without_date(p: job.PlannedReminder) -> bytes:
+        data = re.sub(rb"\r\nDate: [^\r]*", b"", Path(p.detail).read_bytes())
+        return re.sub(rb"=+\d+==", b"(boundary)", data)
+
+    for a, b in zip(one.reminders, two.reminders, strict=True):
+        assert without_date(a) == without_date(b)

@@ -16,14 +16,13 @@ so nothing is ever patched on a guess.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from arbook.io.workers import fork_available
 from arbook.io.xlsx.package import PartSource
 from arbook.io.xlsx.sst import decode_xml_text, inline_text
 
@@ -335,11 +334,6 @@ def _combine(windows: list[_Window], read_cols: set[int],
         None, _cat([w.num for w in windows]), _cat([w.open for w in windows]),
         _cat([w.close for w in windows]), -1, columns, runs,
     )
-
-
-def fork_available() -> bool:
-    """Whether work can be shared with a forked worker process (cheap and safe on Linux)."""
-    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
 
 
 def _scan_part(base: int, part: bytes, wanted, write_runs, first_row, last_row,
