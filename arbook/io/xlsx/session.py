@@ -102,18 +102,23 @@ class SheetCache:
     def append_rows(self, lines: list[tuple[int, list[NewCell]]], sst: SharedStrings) -> None:
         """New rows after the last one (each: row number, cells); cached like scanned ones."""
         first = len(self.row_num)
+        texts = [value for _row, cells in lines for _col, value, numeric, _style in cells
+                 if value is not None and not numeric]
+        shared = dict(zip(texts, sst.index_of(texts), strict=True))  # one lookup for all
         fields: dict[int, dict[str, list]] = {}
         for k, (row, cells) in enumerate(lines):
-            self._new_rows.append((row, {col: single_cell(col, row, value, numeric, style, sst)
-                                         for col, value, numeric, style in cells}))
-            for col, value, numeric, style in cells:
+            indexes = [-1 if value is None or numeric else shared[value]
+                       for _col, value, numeric, _style in cells]
+            self._new_rows.append((row, {
+                col: single_cell(col, row, value, numeric, style, sst, i)
+                for (col, value, numeric, style), i in zip(cells, indexes, strict=True)}))
+            for (col, value, numeric, style), i in zip(cells, indexes, strict=True):
                 f = fields.setdefault(col, {name: [] for name in _FIELDS})
                 f["row_idx"].append(first + k)
                 f["style"].append(style)
                 f["has_value"].append(value is not None)
                 f["number"].append(float(value) if numeric and value is not None else np.nan)
-                f["shared"].append(sst.index_of([value])[0]
-                                   if value is not None and not numeric else -1)
+                f["shared"].append(i)
         self.row_num = np.concatenate([self.row_num, np.array([r for r, _ in lines],
                                                               dtype=self.row_num.dtype)])
         for col, f in fields.items():
