@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from arbook import jobs
-from arbook.core.ageing import compute_ageing
+from arbook.core.ageing import OUTSTANDING_INPUTS, outstanding
 from arbook.core.bank import BankEntry, Statement
 from arbook.core.cells import EPOCH_1900, ColumnValues, to_text, typed_frame
 from arbook.core.importing import ImportedLedger, ImportProfile, customer_rows, profile_from_rows
@@ -354,7 +354,7 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
             result.reconciled += 1
         settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
         lang = settings.language
-        items, customers = _open_items(book, settings, as_of)
+        items, customers = _open_items(book, settings)
         assignments, typed = _assignments(book)
         matched = match_payments(fresh.values(), items, customers, as_of, assignments,
                                  home_currency=settings.home_currency)
@@ -441,23 +441,24 @@ def _payments_sources(book: WorkbookPort) -> set[str]:
             if s and s.startswith(SOURCE_PREFIX)}
 
 
-def _open_items(book: WorkbookPort, settings, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _open_items(book: WorkbookPort, settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger's open items for matching (and the customers). Only open amounts and due
+    dates are needed, so only their inputs are read and no ageing is done (``outstanding``)."""
     customers, _ = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
     payments, _ = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
-    raw = book.read_table(INVOICES, keys=AGEING_INPUTS)
-    invoices, _ = typed_frame(raw, INVOICES, AGEING_INPUTS)
-    ageing = compute_ageing(invoices, customers, payments, settings, as_of, sheet=raw.sheet)
-    live = ageing.items
+    raw = book.read_table(INVOICES, keys=OUTSTANDING_INPUTS)
+    invoices, _ = typed_frame(raw, INVOICES, OUTSTANDING_INPUTS)
+    found = outstanding(invoices, customers, payments, settings)
     # matching sees open items only: pick their rows first, then build the (small) frame
-    rows = np.flatnonzero((live["open_cents"].to_numpy() > 0) & ~live["skipped"].to_numpy())
+    rows = np.flatnonzero((found.open_cents > 0) & ~found.skipped)
     items = pd.DataFrame({
-        "invoice_no": live["invoice_no"].to_numpy()[rows],
-        "customer_id": live["customer_id"].to_numpy()[rows],
-        "currency": live["currency"].to_numpy()[rows],
-        "open_cents": live["open_cents"].to_numpy()[rows],
+        "invoice_no": invoices["invoice_no"].to_numpy(dtype=object)[rows],
+        "customer_id": invoices["customer_id"].to_numpy(dtype=object)[rows],
+        "currency": found.currency[rows],
+        "open_cents": found.open_cents[rows].astype(np.int64),
         "amount_cents": invoices["amount_cents"].to_numpy()[rows],
         "invoice_date": invoices["invoice_date"].to_numpy()[rows],
-        "due_date": live["due"].to_numpy()[rows],
+        "due_date": found.due[rows],
     })
     return items, customers
 
