@@ -15,6 +15,7 @@ so nothing is ever patched on a guess.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import re
@@ -122,6 +123,7 @@ def column_styles(xml: bytes) -> dict[int, int]:
     return out
 
 
+@functools.cache  # a few dozen columns, asked for once per cell written
 def col_letters(index: int) -> str:
     letters = ""
     while index:

@@ -105,25 +105,25 @@ class SheetCache:
         texts = [value for _row, cells in lines for _col, value, numeric, _style in cells
                  if value is not None and not numeric]
         shared = dict(zip(texts, sst.index_of(texts), strict=True))  # one lookup for all
-        fields: dict[int, dict[str, list]] = {}
+        by_col: dict[int, list[tuple[int, int, str | None, bool, int]]] = {}
         for k, (row, cells) in enumerate(lines):
-            indexes = [-1 if value is None or numeric else shared[value]
-                       for _col, value, numeric, _style in cells]
-            self._new_rows.append((row, {
-                col: single_cell(col, row, value, numeric, style, sst, i)
-                for (col, value, numeric, style), i in zip(cells, indexes, strict=True)}))
-            for (col, value, numeric, style), i in zip(cells, indexes, strict=True):
-                f = fields.setdefault(col, {name: [] for name in _FIELDS})
-                f["row_idx"].append(first + k)
-                f["style"].append(style)
-                f["has_value"].append(value is not None)
-                f["number"].append(float(value) if numeric and value is not None else np.nan)
-                f["shared"].append(i)
+            xml = {}
+            for col, value, numeric, style in cells:
+                i = -1 if value is None or numeric else shared[value]
+                xml[col] = single_cell(col, row, value, numeric, style, sst, i)
+                by_col.setdefault(col, []).append((first + k, style, value, numeric, i))
+            self._new_rows.append((row, xml))
         self.row_num = np.concatenate([self.row_num, np.array([r for r, _ in lines],
                                                               dtype=self.row_num.dtype)])
-        for col, f in fields.items():
+        for col, entries in by_col.items():
             cells = self.columns.get(col)
-            parts = {name: np.array(values, dtype=_FIELDS[name]) for name, values in f.items()}
+            row_idx, styles, values, numeric, indexes = zip(*entries, strict=True)
+            parts = {name: np.array(field, dtype=_FIELDS[name]) for name, field in (
+                ("row_idx", row_idx), ("style", styles),
+                ("has_value", [v is not None for v in values]),
+                ("number", [float(v) if n and v is not None else np.nan
+                            for v, n in zip(values, numeric, strict=True)]),
+                ("shared", indexes))}
             if cells is None:  # a column nobody read: its new cells only
                 cells = ColumnCells()
                 cells.finish()
