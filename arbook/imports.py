@@ -408,18 +408,17 @@ def _fresh_entries(log: ImportLog, files: Sequence[Path], result: BankImportResu
         statements, problems = read(file)
         result.problems += problems
         summary.statements = len(statements)
-        for statement in statements:
-            for entry in statement.entries:
-                summary.entries += 1
-                key = entry_key(statement, entry)
-                record = log.entry(key)
-                if (record is not None and record.state != QUEUED) or key in fresh:
-                    summary.already += 1
-                    continue
-                summary.new += 1
-                # statement_id carries the key's account, so matching's key is ours
-                fresh[key] = replace(entry, statement_id=statement.account_iban
-                                     or statement.id)
+        keyed = [(statement, entry, entry_key(statement, entry))
+                 for statement in statements for entry in statement.entries]
+        known = log.states(key for _s, _e, key in keyed)  # one look into the journal
+        for statement, entry, key in keyed:
+            summary.entries += 1
+            if known.get(key, QUEUED) != QUEUED or key in fresh:
+                summary.already += 1
+                continue
+            summary.new += 1
+            # statement_id carries the key's account, so matching's key is ours
+            fresh[key] = replace(entry, statement_id=statement.account_iban or statement.id)
         hashes.append((sha, file.name, summary))
     for record in log.queued():
         fresh.setdefault(record.key, record.entry)
