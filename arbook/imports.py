@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from arbook import jobs
-from arbook.core.ageing import compute_ageing
+from arbook.core.ageing import OUTSTANDING_INPUTS, outstanding
 from arbook.core.bank import BankEntry, Statement
 from arbook.core.cells import EPOCH_1900, ColumnValues, to_text, typed_frame
 from arbook.core.importing import ImportedLedger, ImportProfile, customer_rows, profile_from_rows
@@ -173,9 +173,13 @@ def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: st
         result.already_imported = seen[1]
     step("updating the ledger")
     current = book.read_table(INVOICES, keys=("invoice_no", "amount"))
-    known = {n for n in to_text(current.columns["invoice_no"]) if n}
     frame = ledger.frame
-    is_new = ~frame["invoice_no"].isin(known).to_numpy()
+    exported = set(frame["invoice_no"].tolist())
+    # the ledger's numbers that the export has: a million lookups in a small set are cheaper
+    # than a set of a million numbers
+    known = {n for n in to_text(current.columns["invoice_no"]).tolist() if n in exported}
+    known.discard(None)
+    is_new = np.array([n not in known for n in frame["invoice_no"].tolist()], dtype=bool)
     columns = [k for k in UPDATABLE if UPDATABLE[k] in frame.columns]
     updates = frame[~is_new]
     if len(updates):
@@ -188,7 +192,7 @@ def import_invoices_book(book: WorkbookPort, path: Path, file: Path, profile: st
         book.append_rows(INVOICES, new_rows)
     result.added = len(new_rows)
     if full:
-        result.settled = _settle_missing(book, current, set(frame["invoice_no"]))
+        result.settled = _settle_missing(book, current, exported)
     result.customers_added = _add_customers(book, ledger, settings.language, result)
 
     def record() -> None:  # after the save: a crash before it re-imports, harmlessly
@@ -350,7 +354,7 @@ def import_bank_book(book: WorkbookPort, path: Path, files: Sequence[Path],
             result.reconciled += 1
         settings, _ = settings_from_pairs(book.read_pairs(SETTINGS, "setting", "value"))
         lang = settings.language
-        items, customers = _open_items(book, settings, as_of)
+        items, customers = _open_items(book, settings)
         assignments, typed = _assignments(book)
         matched = match_payments(fresh.values(), items, customers, as_of, assignments,
                                  home_currency=settings.home_currency)
@@ -404,18 +408,17 @@ def _fresh_entries(log: ImportLog, files: Sequence[Path], result: BankImportResu
         statements, problems = read(file)
         result.problems += problems
         summary.statements = len(statements)
-        for statement in statements:
-            for entry in statement.entries:
-                summary.entries += 1
-                key = entry_key(statement, entry)
-                record = log.entry(key)
-                if (record is not None and record.state != QUEUED) or key in fresh:
-                    summary.already += 1
-                    continue
-                summary.new += 1
-                # statement_id carries the key's account, so matching's key is ours
-                fresh[key] = replace(entry, statement_id=statement.account_iban
-                                     or statement.id)
+        keyed = [(statement, entry, entry_key(statement, entry))
+                 for statement in statements for entry in statement.entries]
+        known = log.states(key for _s, _e, key in keyed)  # one look into the journal
+        for statement, entry, key in keyed:
+            summary.entries += 1
+            if known.get(key, QUEUED) != QUEUED or key in fresh:
+                summary.already += 1
+                continue
+            summary.new += 1
+            # statement_id carries the key's account, so matching's key is ours
+            fresh[key] = replace(entry, statement_id=statement.account_iban or statement.id)
         hashes.append((sha, file.name, summary))
     for record in log.queued():
         fresh.setdefault(record.key, record.entry)
@@ -437,23 +440,24 @@ def _payments_sources(book: WorkbookPort) -> set[str]:
             if s and s.startswith(SOURCE_PREFIX)}
 
 
-def _open_items(book: WorkbookPort, settings, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _open_items(book: WorkbookPort, settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger's open items for matching (and the customers). Only open amounts and due
+    dates are needed, so only their inputs are read and no ageing is done (``outstanding``)."""
     customers, _ = typed_frame(book.read_table(CUSTOMERS), CUSTOMERS)
     payments, _ = typed_frame(book.read_table(PAYMENTS), PAYMENTS)
-    raw = book.read_table(INVOICES, keys=AGEING_INPUTS)
-    invoices, _ = typed_frame(raw, INVOICES, AGEING_INPUTS)
-    ageing = compute_ageing(invoices, customers, payments, settings, as_of, sheet=raw.sheet)
-    live = ageing.items
+    raw = book.read_table(INVOICES, keys=OUTSTANDING_INPUTS)
+    invoices, _ = typed_frame(raw, INVOICES, OUTSTANDING_INPUTS)
+    found = outstanding(invoices, customers, payments, settings)
     # matching sees open items only: pick their rows first, then build the (small) frame
-    rows = np.flatnonzero((live["open_cents"].to_numpy() > 0) & ~live["skipped"].to_numpy())
+    rows = np.flatnonzero((found.open_cents > 0) & ~found.skipped)
     items = pd.DataFrame({
-        "invoice_no": live["invoice_no"].to_numpy()[rows],
-        "customer_id": live["customer_id"].to_numpy()[rows],
-        "currency": live["currency"].to_numpy()[rows],
-        "open_cents": live["open_cents"].to_numpy()[rows],
+        "invoice_no": invoices["invoice_no"].to_numpy(dtype=object)[rows],
+        "customer_id": invoices["customer_id"].to_numpy(dtype=object)[rows],
+        "currency": found.currency[rows],
+        "open_cents": found.open_cents[rows].astype(np.int64),
         "amount_cents": invoices["amount_cents"].to_numpy()[rows],
         "invoice_date": invoices["invoice_date"].to_numpy()[rows],
-        "due_date": live["due"].to_numpy()[rows],
+        "due_date": found.due[rows],
     })
     return items, customers
 

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbook.core.ageing import ageing_summary, compute_ageing, flag_list
+from arbook.core.ageing import (
+    OUTSTANDING_INPUTS,
+    ageing_summary,
+    compute_ageing,
+    flag_list,
+    outstanding,
+)
 from arbook.core.cells import RawColumn, RawTable, typed_frame
 from arbook.core.schema import CUSTOMERS, INVOICES, PAYMENTS, TableSpec
 from arbook.core.settings import Settings
@@ -206,6 +212,12 @@ def test_duplicate_and_missing_numbers_are_skipped_not_aged():
     assert ageing_summary(result, [])["total"].iloc[0] == 100000
 
 
+
+def test_a_ledger_without_any_invoice_number_is_skipped_not_a_crash():
+    result = age([inv(None), inv(None, amount=5.0)])
+    assert list(result.items["skipped"]) == [True, True]
+    assert [p.row for p in result.problems] == [2, 3]
+
 ledger_rows = st.lists(
     st.tuples(
         st.sampled_from(["K1", "K2", "K3"]),
@@ -251,3 +263,34 @@ def test_buckets_sum_to_outstanding_per_customer_currency_and_total(rows):
         assert int(got[order].sum()) == int(got["total"]) == total
     grand = ageing_summary(result, [])
     assert int(grand[order].sum(axis=1).iloc[0]) == sum(expected.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(ledger_rows, st.lists(st.sampled_from(["R0", "R1", "R2", "R9", None]), max_size=4),
+       st.lists(st.integers(0, 39), max_size=3))
+def test_outstanding_alone_is_what_the_ageing_computes(rows, paying, blanked):
+    """Bank matching reads only OUTSTANDING_INPUTS and asks ``outstanding``; it must see the
+    open amounts, skipped rows and due dates of the full ageing (payments, credit notes,
+    duplicate and missing numbers, due dates from terms included)."""
+    invoices = []
+    for i, (cust, cur, amount, paid, offset, linked) in enumerate(rows):
+        invoices.append({
+            "invoice_no": None if i in blanked else f"R{i % 7}", "customer_id": cust,
+            "currency": cur if i % 5 else None, "invoice_date": AS_OF - timedelta(days=60),
+            "due_date": None if offset is None else AS_OF + timedelta(days=offset),
+            "amount": amount / 100, "paid": min(paid, max(amount, 0)) / 100,
+            "credit_for": f"R{(i - 1) % 7}" if amount < 0 and linked and i else None,
+            "disputed": "ja" if i % 3 == 0 else None, "promised_date": AS_OF,
+        })
+    customers = frame(CUSTOMERS, [{"customer_id": "K1", "terms_days": 14},
+                                  {"customer_id": "K3", "terms_days": 30}])
+    payments = frame(PAYMENTS, [{"date": AS_OF, "invoice_no": n, "amount": 12.5}
+                                for n in paying])
+    full = frame(INVOICES, invoices)
+    aged = compute_ageing(full, customers, payments, Settings(), AS_OF).items
+    found = outstanding(full[["row", *(c for c in full.columns if c.startswith(
+        OUTSTANDING_INPUTS))]], customers, payments, Settings())
+    assert found.open_cents.tolist() == aged["open_cents"].tolist()
+    assert found.skipped.tolist() == aged["skipped"].tolist()
+    assert found.due.tolist() == aged["due"].to_numpy(dtype="datetime64[D]").tolist()
+    assert found.currency.tolist() == aged["currency"].tolist()

@@ -185,7 +185,7 @@ def test_a_crash_after_saving_before_the_journal_applies_nothing_twice(book, tmp
 
     def crash(*_args, **_kwargs):
         raise RuntimeError("killed")
-    monkeypatch.setattr(import_log.ImportLog, "record_entry", crash)
+    monkeypatch.setattr(import_log.ImportLog, "record_entries", crash)
     statement = write_camt(tmp_path, [PAY_RE100])
     with pytest.raises(RuntimeError):
         imports.import_bank(book, [statement], as_of=AS_OF)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,3 +92,11 @@ def test_fingerprints_tell_different_digit_groups_apart():
                                "RE 000815", "815", "0", "", "A-0"]).tolist()
     assert prints[0] == prints[3] and prints[4] == prints[5] and prints[6] == prints[8]
     assert len({prints[0], prints[1], prints[2], prints[4], prints[6], prints[7]}) == 6
+
+
+def test_a_date_cell_reads_the_same_from_numpy_as_from_pandas():
+    """Items read their dates from the frame's numpy arrays (no Timestamp per item)."""
+    column = pd.Series(pd.to_datetime(["2026-11-26", None, "2024-02-29"]).as_unit("s"))
+    assert [day(v) for v in column.to_numpy()] == [day(v) for v in column.array] == [
+        date(2026, 11, 26), None, date(2024, 2, 29)]
+    assert day(np.datetime64("2026-01-05", "D")) == date(2026, 1, 5)

@@ -290,3 +290,49 @@ def test_column_bounds_are_where_runs_of_cells_begin_and_end(template: Path) -> 
     for run, (first, last) in zip(by_runs.runs, runs, strict=True):
         assert np.array_equal(by_bounds.bounds[first], run.cut_start)
         assert np.array_equal(by_bounds.bounds[last + 1], run.cut_end)
+
+
+def test_rows_appended_by_the_hundred_write_what_one_lookup_per_text_writes(
+        template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import's append looks up all its texts in one pass over the string table (above
+    FULL_INDEX_AFTER); the saved file is the same as with the table scanned per text, and the
+    texts the table has already are found, not added again."""
+    from arbook.io.xlsx import sst as sst_module
+
+    with WorkbookFile(template) as book:
+        raw = book.read_table(INVOICES, keys=("customer_id",))
+    customers = sorted({c for c in to_text(raw.columns["customer_id"]) if c})
+
+    def rows(prefix: str, n: int) -> list[dict]:
+        return [{"invoice_no": f"{prefix}-{i:04d}", "customer_id": customers[i % len(customers)],
+                 "invoice_date": AS_OF, "due_date": AS_OF + timedelta(days=30),
+                 "currency": "EUR", "amount": Decimal(i) + Decimal("0.5"),
+                 "reference": [" Auftrag ", "a & b <c>", f"Bestellung {i % 7}", None,
+                               f"{prefix}-Auftrag {i}"][i % 5]}
+                for i in range(n)]
+
+    base = tmp_path / "base.xlsx"  # a table that holds some of the texts (a first import)
+    shutil.copyfile(template, base)
+    with WorkbookFile(base) as book:
+        book.append_rows(INVOICES, rows("ALT", 30))
+        book.save()
+    with WorkbookFile(base) as book:
+        stored = set(book.book.shared_string_table.strings.tolist())
+    new_rows = rows("NEU", 150)
+    saved = {}
+    for name, limit in (("together", sst_module.FULL_INDEX_AFTER), ("one by one", 10**9)):
+        monkeypatch.setattr(sst_module, "FULL_INDEX_AFTER", limit)
+        path = tmp_path / f"{name}.xlsx"
+        shutil.copyfile(base, path)
+        with WorkbookFile(path) as book:
+            book.append_rows(INVOICES, new_rows)
+            table = book.book.shared_string_table
+            added = table.texts[len(table.strings):].tolist()
+            book.save()
+        saved[name] = {k: v for k, v in read_members(path).items()
+                       if not k.startswith("docProps")}
+    assert saved["together"] == saved["one by one"]
+    # new entries in the order cell after cell, row by row, meets them (as Excel numbers them)
+    order = [c.key for c in INVOICES.columns]
+    texts = [r[k] for r in new_rows for k in sorted(r, key=order.index) if isinstance(r[k], str)]
+    assert stored & set(texts) and added == [t for t in dict.fromkeys(texts) if t not in stored]

@@ -46,6 +46,9 @@ def text(value: object) -> str:
 
 
 def day(value: object) -> date | None:
+    if isinstance(value, np.datetime64):  # a cell of a date column's array: no Timestamp
+        found = None if np.isnat(value) else value.astype("datetime64[D]").item()
+        return found if isinstance(found, date) else None
     if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     try:
@@ -59,7 +62,8 @@ class OpenItems:
     invoice_date, due_date), looked up by number, key, customer, amount and age."""
 
     def __init__(self, frame: pd.DataFrame, home_currency: str):
-        self._dates = {c: frame[c].array for c in ("invoice_date", "due_date") if c in frame}
+        self._dates = {c: frame[c].to_numpy() for c in ("invoice_date", "due_date")
+                       if c in frame}
         numbers = [v.strip() if type(v) is str else text(v).strip()
                    for v in _column(frame, "invoice_no")]
         self._rows, prints, self._print_order = _first_rows(numbers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS bank_entries (
 """
 
 APPLIED, QUEUED, IGNORED = "applied", "queued", "ignored"
+_KEYS_PER_QUERY = 500  # below SQLite's limit of bound parameters
 
 
 def file_hash(path: Path) -> str:
@@ -91,35 +93,62 @@ class ImportLog:
     def entries(self) -> list[EntryRecord]:
         return self._entries("", ())
 
+    def states(self, keys: Iterable[str]) -> dict[str, str]:
+        """The state of each of ``keys`` the journal has: one query per few hundred keys, not
+        one per key (a day's statement has thousands of entries)."""
+        keys = list(keys)
+        out: dict[str, str] = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start:start + _KEYS_PER_QUERY]
+            out.update(self._db.execute(
+                f"SELECT key, state FROM bank_entries WHERE key IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+        return out
+
     def record_entry(self, key: str, entry: BankEntry, state: str, customer_id: str,
                      allocations: list[dict], reason: str) -> None:
         """Insert or update an entry; an applied or ignored entry never changes again."""
-        existing = self.entry(key)
-        if existing is not None and existing.state != QUEUED:
-            raise ValueError(f"bank entry {key} is already {existing.state}")
-        now = _now()
-        values = (json.dumps(_entry_json(entry), ensure_ascii=False), state, customer_id or "",
-                  json.dumps(allocations, ensure_ascii=False), reason, entry.file)
-        if existing is None:
-            self._db.execute(
-                "INSERT INTO bank_entries (entry, state, customer_id, allocations, reason, file, "
-                "key, created, updated) VALUES (?,?,?,?,?,?,?,?,?)", (*values, key, now, now))
-        else:
-            self._db.execute(
-                "UPDATE bank_entries SET entry=?, state=?, customer_id=?, allocations=?, "
-                "reason=?, file=?, updated=? WHERE key=?", (*values, now, key))
+        self._write([(key, entry, state, customer_id, allocations, reason)])
 
     def record_entries(self, records: list[tuple[str, BankEntry, str, str, list[dict], str]]
                        ) -> None:
         """``record_entry`` for many entries, in one transaction: all or none are recorded."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for record in records:
-                self.record_entry(*record)
+            keys = [r[0] for r in records]
+            if len(set(keys)) == len(keys):
+                self._write(records)
+            else:  # the same key twice: each sees the one before, as one by one
+                for record in records:
+                    self._write([record])
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _write(self, records: list[tuple[str, BankEntry, str, str, list[dict], str]]) -> None:
+        """Insert new entries and update queued ones (distinct keys); refuse all if one of
+        them is applied or ignored already."""
+        states = self.states(r[0] for r in records)
+        now = _now()
+        inserts, updates = [], []
+        for key, entry, state, customer_id, allocations, reason in records:
+            known = states.get(key)
+            if known is not None and known != QUEUED:
+                raise ValueError(f"bank entry {key} is already {known}")
+            values = (json.dumps(_entry_json(entry), ensure_ascii=False), state,
+                      customer_id or "", json.dumps(allocations, ensure_ascii=False), reason,
+                      entry.file)
+            if known is None:
+                inserts.append((*values, key, now, now))
+            else:
+                updates.append((*values, now, key))
+        self._db.executemany(
+            "INSERT INTO bank_entries (entry, state, customer_id, allocations, reason, file, "
+            "key, created, updated) VALUES (?,?,?,?,?,?,?,?,?)", inserts)
+        self._db.executemany(
+            "UPDATE bank_entries SET entry=?, state=?, customer_id=?, allocations=?, "
+            "reason=?, file=?, updated=? WHERE key=?", updates)
 
     def _entries(self, where: str, args: tuple) -> list[EntryRecord]:
         cursor = self._db.execute(

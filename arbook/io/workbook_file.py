@@ -449,10 +449,12 @@ class WorkbookFile:
         sheet_styles = column_styles(sheet.head)
         styles = [_usual_style(sheet, c, sheet_styles) for c in range(first_col, last_col + 1)]
         if sheet.n_base and top > int(sheet.row_num.max()):  # after the last row: streamed
-            sheet.append_rows([
-                (top + i, [(first_col + j, v, num, styles[j]) for j, (v, num) in enumerate(line)])
-                for i, line in enumerate(block) if any(v is not None for v, _ in line)],
-                self.book.shared_string_table)
+            kept = [(top + i, line) for i, line in enumerate(block)
+                    if any(v is not None for v, _ in line)]
+            by_column = list(zip(*(line for _row, line in kept), strict=True))
+            sheet.append_rows([row for row, _line in kept], {
+                first_col + j: ([v for v, _num in cells], [num for _v, num in cells], styles[j])
+                for j, cells in enumerate(by_column)}, self.book.shared_string_table)
         else:  # into rows the sheet has (a new book's empty first row): patched in place
             self.write_block(info.sheet_name, top, first_col, block, width, styles, shared=True)
         new_last = max(top + len(rows) - 1, last_row)

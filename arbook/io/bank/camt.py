@@ -30,8 +30,16 @@ def camt_version(head: bytes) -> str | None:
     return match.group(1) if match else None
 
 
+_LOCAL: dict[str, str] = {}  # a statement has a few dozen tags, looked up 60 times per entry
+
+
 def local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1]
+        if len(_LOCAL) < 4096:  # tags come from the file: the cache stays small regardless
+            _LOCAL[tag] = name
+    return name
 
 
 def child(elem: ET.Element | None, *path: str) -> ET.Element | None:
@@ -39,7 +47,12 @@ def child(elem: ET.Element | None, *path: str) -> ET.Element | None:
     for name in path:
         if elem is None:
             return None
-        elem = next((c for c in elem if local(c.tag) == name), None)
+        for candidate in elem:
+            if local(candidate.tag) == name:
+                elem = candidate
+                break
+        else:
+            return None
     return elem
 
 
@@ -150,7 +163,8 @@ def read_record(record: ET.Element, file: str, version: str) -> tuple[Statement,
             problems.append(Problem(f"statement {sid}, entry {position}: {exc}; entry skipped",
                                     file=file, row=position))
     refs = number_duplicates([e.entry_ref for e in entries])
-    entries = [replace(e, entry_ref=r) for e, r in zip(entries, refs, strict=True)]
+    entries = [e if e.entry_ref == r else replace(e, entry_ref=r)  # frozen: no copy needed
+               for e, r in zip(entries, refs, strict=True)]
     first_balance = child(record, "Bal", "Amt")
     currency = (text(account, "Ccy") or (first_balance.get("Ccy", "") if first_balance is not None
                 else "") or (entries[0].currency if entries else ""))

@@ -50,14 +50,20 @@ def used_text_cells(values: ColumnValues, sst: SharedStrings | None) -> np.ndarr
 
 
 def single_cell(col: int, row: int, value: str | None, numeric: bool, style: int,
-                sst: SharedStrings | None = None) -> bytes:
-    """One cell element, e.g. for the few cells of the Start and Problems sheets."""
+                sst: SharedStrings | None = None, shared: int = -1) -> bytes:
+    """One cell element, e.g. for the few cells of the Start and Problems sheets.
+
+    ``shared``: the text's index in ``sst`` when the caller looked it up already (rows
+    appended by the thousand look up all their texts at once).
+    """
     s_attr = f' s="{style}"' if style >= 0 else ""
     ref = f"{col_letters(col)}{row}"
     if value is None:
         return f'<c r="{ref}"{s_attr}/>'.encode()
     if numeric:
         return f'<c r="{ref}"{s_attr}><v>{value}</v></c>'.encode()
+    if shared >= 0:
+        return f'<c r="{ref}"{s_attr} t="s"><v>{shared}</v></c>'.encode()
     return f'<c r="{ref}"{s_attr}{text_cells([value], sst)[0]}'.encode()
 
 

@@ -15,6 +15,7 @@ so nothing is ever patched on a guess.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import re
 from collections.abc import Iterable, Iterator
@@ -121,6 +122,7 @@ def column_styles(xml: bytes) -> dict[int, int]:
     return out
 
 
+@functools.cache  # a few dozen columns, asked for once per cell written
 def col_letters(index: int) -> str:
     letters = ""
     while index:

@@ -88,7 +88,7 @@ _EMPTY_SST = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
               b'count="0" uniqueCount="0"></sst>')
 
 
-FULL_INDEX_AFTER = 64  # raw-byte lookups before the whole table is decoded into a dict
+FULL_INDEX_AFTER = 64  # texts looked up by a scan each before the table is indexed
 
 
 class SharedStrings:
@@ -107,8 +107,7 @@ class SharedStrings:
         self._decoded: np.ndarray | None = None  # entries decoded so far (None: not yet)
         self._index: dict[str, int] = {}
         self._added: list[str] = []
-        self._finds = 0  # raw-byte lookups so far (see _find)
-        self._full: dict[str, int] | None = None
+        self._finds = 0  # texts looked up by a scan so far (see index_of)
 
     @property
     def entries(self) -> _Entries:
@@ -165,32 +164,25 @@ class SharedStrings:
     def index_of(self, texts: list[str]) -> list[int]:
         """Index of each text, appending the ones the table does not have yet.
 
-        arbook looks up a handful of labels in a table of perhaps a million strings, so each
-        is found by a vectorised comparison of the raw bytes instead of decoding the table.
+        A text is found in the raw bytes, never by decoding the table: a refresh looks up a
+        handful of labels in a table of perhaps a million strings, each by a vectorised scan;
+        more lookups than ``FULL_INDEX_AFTER`` (an import writing thousands of new texts) go
+        through a fingerprint index of the table built once (``_Entries.find_many``).
         """
-        out = []
-        for text in texts:
-            i = self._index.get(text)
-            if i is None:
-                i = self._find(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._index))
+        if missing:
+            if self._finds + len(missing) <= FULL_INDEX_AFTER:
+                self._finds += len(missing)
+                found = [self.entries.find(t) for t in missing]
+            else:
+                self._finds = FULL_INDEX_AFTER
+                found = self.entries.find_many(missing)
+            for text, i in zip(missing, found, strict=True):
                 if i is None:
                     i = len(self)
                     self._added.append(text)
                 self._index[text] = i
-            out.append(i)
-        return out
-
-    def _find(self, text: str) -> int | None:
-        """A stored entry's index. The first lookups scan the raw bytes; a caller that asks
-        for many (an import writing hundreds of new texts) gets the table decoded once."""
-        if self._full is None and self._finds < FULL_INDEX_AFTER:
-            self._finds += 1
-            return self.entries.find(text)
-        if self._full is None:
-            self._full = {}
-            for index, stored in enumerate(self.strings.tolist()):
-                self._full.setdefault(stored, index)
-        return self._full.get(text)
+        return [self._index[t] for t in texts]
 
     @property
     def changed(self) -> bool:
@@ -272,7 +264,8 @@ class _Entries:
             owner = np.searchsorted(opens, np.flatnonzero(marks), side="right") - 1
             escaped[owner[owner >= 0]] = True
         self.verbatim = plain & ~escaped
-        self._special: dict[int, str] | None = None
+        self._special: dict[str, int] | None = None
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
 
     def decode(self, indices: np.ndarray) -> np.ndarray:
         """Texts of the entries at sorted, distinct ``indices``."""
@@ -305,17 +298,86 @@ class _Entries:
             if not len(candidates):
                 break
             candidates = candidates[a[self.text_start[candidates] + k] == byte]
-        best = int(candidates[0]) if len(candidates) else None
-        if self._special is None:  # entries whose bytes differ from their text, decoded once
+        return _first(int(candidates[0]) if len(candidates) else None,
+                      self.special().get(text))
+
+    def find_many(self, texts: list[str]) -> list[int | None]:
+        """``find`` for many texts at once: verbatim entries are looked up by a fingerprint
+        of their bytes, computed for the whole table in a few array operations, so a lookup
+        costs a binary search, not a pass over the table or decoding it."""
+        hashes, order = self._fingerprints()
+        raws = [t.encode("utf-8") for t in texts]
+        wanted = _fingerprint(*_packed(raws))
+        low = np.searchsorted(hashes, wanted, side="left").tolist()
+        high = np.searchsorted(hashes, wanted, side="right").tolist()
+        special = self.special()
+        out = []
+        for text, raw, lo, hi in zip(texts, raws, low, high, strict=True):
+            found = None
+            for i in order[lo:hi].tolist():  # in table order: the first that matches wins
+                if self.xml[self.text_start[i] : self.text_stop[i]] == raw:
+                    found = i
+                    break
+            out.append(_first(found, special.get(text)))
+        return out
+
+    def special(self) -> dict[str, int]:
+        """Entries whose bytes differ from their text (rich text, entities, escapes), decoded
+        once: the first index of each text."""
+        if self._special is None:
             others = np.flatnonzero(~self.verbatim)
-            self._special = dict(zip(others.tolist(), self.decode(others).tolist(),
-                                     strict=True))
-        for i, decoded in self._special.items():
-            if best is not None and i > best:
-                break
-            if decoded == text:
-                return i
-        return best
+            self._special = {}
+            for i, decoded in zip(others.tolist(), self.decode(others).tolist(), strict=True):
+                self._special.setdefault(decoded, i)
+        return self._special
+
+    def _fingerprints(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each verbatim entry's fingerprint, sorted, and the entry of each (stable: equal
+        fingerprints in table order)."""
+        if self._sorted is None:
+            at = np.flatnonzero(self.verbatim)
+            hashes = _fingerprint(self.xml, self.text_start[at],
+                                  self.text_stop[at] - self.text_start[at])
+            order = np.argsort(hashes, kind="stable")
+            self._sorted = hashes[order], at[order]
+        return self._sorted
+
+
+def _first(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
+                dtype=np.uint64)
+
+
+def _fingerprint(buffer: bytes, start: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """A 64-bit fingerprint of each ``buffer[start:start + width]``: its length and three
+    8-byte windows (head, middle, tail; bytes past the end masked out). Equal bytes give equal
+    fingerprints; unequal ones rarely do, and a match is confirmed byte by byte anyway.
+    ``buffer`` must hold at least 8 bytes after each start."""
+    if not len(start):
+        return np.zeros(0, dtype=np.uint64)
+    words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+    start = start.astype(np.int64)
+    width = width.astype(np.int64)
+    spare = np.maximum(width - 8, 0)
+    shift = (8 * np.minimum(width, 8)).astype(np.uint64)
+    full = width >= 8
+    mask = np.where(full, np.uint64(2**64 - 1),
+                    (np.uint64(1) << np.where(full, 0, shift).astype(np.uint64)) - np.uint64(1))
+    out = width.astype(np.uint64) * _MIX[3]
+    for k, offset in enumerate((0, spare // 2, spare)):
+        out ^= (words[start + offset] & mask) * _MIX[k]
+        out = (out << np.uint64(31)) | (out >> np.uint64(33))
+    return out
+
+
+def _packed(raws: list[bytes]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """Byte strings in one buffer, each followed by 8 zero bytes (see ``_fingerprint``)."""
+    width = np.array([len(r) for r in raws], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(width + 8)[:-1]]).astype(np.int64)
+    return b"".join(r + bytes(8) for r in raws), start, width
 
 
 def _starts_with(a: np.ndarray, pos: np.ndarray, pattern: bytes) -> np.ndarray:
