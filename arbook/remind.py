@@ -34,7 +34,7 @@ from arbook.core.claims import (
 from arbook.core.dunning import DunningPlan, ReminderDecision, ReminderHistory, decide
 from arbook.core.dunning import ReminderRecord as HistoryRecord
 from arbook.core.dunning_policy import DunningPolicy, default_policy, policy_from_rows
-from arbook.core.interest import RateTable, default_start, rate_table_from_rows
+from arbook.core.interest import RateMissing, RateTable, default_start, rate_table_from_rows
 from arbook.core.problems import ArbookError, Problem, Severity
 from arbook.core.review_figures import payments_by_invoice
 from arbook.core.schema import (
@@ -343,9 +343,9 @@ def remind_book(book: WorkbookPort, path: Path, as_of: date | None = None,
         if not write_book:
             return result
         step("writing the Reminders sheet")
-        _write_book(book, journal, customers, lang, as_of, items, policy,
-                    {"pay": pay, "first_reminders": first_reminders, "variant": variant,
-                     "table": table})
+        problems += _write_book(book, journal, customers, lang, as_of, items, policy,
+                                {"pay": pay, "first_reminders": first_reminders,
+                                 "variant": variant, "table": table})
         book.write_problems([p.at_file(book.name) for p in problems], lang)
         if save:
             book.save()
@@ -556,8 +556,9 @@ def reminder_rows(records: list[ReminderRecord], customers: dict[str, Customer],
 
 def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Customer], lang: str,
                 as_of: date, items: pd.DataFrame, policy: DunningPolicy, claim_inputs: dict
-                ) -> None:
-    """The Reminders sheet and the ledger's dunning columns, both from the journal."""
+                ) -> list[Problem]:
+    """The Reminders sheet and the ledger's dunning columns, both from the journal; returns
+    the half-years the ledger's interest column lacks a rate for, as problems."""
     records = journal.reminders()
     book.write_rows(REMINDERS, reminder_rows(records, customers, lang))
     stage_of: dict[str, int] = {}
@@ -584,19 +585,25 @@ def _write_book(book: WorkbookPort, journal: Journal, customers: dict[str, Custo
     codes[codes >= len(names)] = len(names) - 1
     serial = np.where(np.isnat(last), 0,
                       (last - np.datetime64("1899-12-30", "D")).astype(np.int64))
-    interest = _ledger_interest(live, rows, customers, as_of, **claim_inputs)
+    interest, missing = _ledger_interest(live, rows, customers, as_of, **claim_inputs)
     columns = {
         "dunning_stage": ColumnValues(codes=codes, labels=names),
         "last_reminder": ColumnValues.scaled(serial, 0, serial == 0),
         "interest": ColumnValues.scaled(interest, 2, interest == 0),
     }
     book.write_computed(INVOICES, numbers, columns, {})
+    table = claim_inputs["table"]
+    return [Problem(f"the ledger's interest column shows 0 for items in default during a "
+                    f"half-year without a rate. {RateMissing(half_year, table.name)}",
+                    sheet="Settings", severity=Severity.WARNING)
+            for half_year in sorted(missing)]
 
 
 def _ledger_interest(live: pd.DataFrame, rows: pd.Index, customers: dict[str, Customer],
                      as_of: date, *, pay, first_reminders, variant: str, table: RateTable
-                     ) -> np.ndarray:
-    """Interest accrued today on each overdue item (0 where none is due or computable).
+                     ) -> tuple[np.ndarray, set[date]]:
+    """Interest accrued today on each overdue item (0 where none is due or computable), and
+    the half-years the rate table lacks for items without dated payments.
 
     Items without dated payments are worked out all at once (``accrued_interest``); the few
     with payments go through ``claims_for`` item by item. Both give the letters' figures.
@@ -612,7 +619,7 @@ def _ledger_interest(live: pd.DataFrame, rows: pd.Index, customers: dict[str, Cu
     reminded = lookup(first_reminders, numbers, None, "datetime64[D]", rows)
     bulk = overdue & ~paid
     issued = live["invoice_date"].to_numpy(dtype="datetime64[D]")  # the letters' own dates
-    cents, _missing = accrued_interest(
+    cents, missing = accrued_interest(
         np.where(bulk, live["open_cents"].to_numpy(), 0), live["due"].to_numpy("datetime64[D]"),
         issued, reminded, business, notice, variant=variant, table=table, as_of=as_of)
     out = np.where(bulk, cents, 0)
@@ -627,4 +634,4 @@ def _ledger_interest(live: pd.DataFrame, rows: pd.Index, customers: dict[str, Cu
                             consumer_notice=bool(notice[i]), variant=variant, table=table,
                             stage_fee_cents=0, fee_currency="EUR", as_of=as_of)
         out[i] = claims.items[0].interest_cents
-    return out
+    return out, missing

@@ -326,3 +326,17 @@ def test_after_the_last_stage_the_customer_is_escalated_with_a_csv(book):
     assert "RE-1" in text and "RE-2" not in text  # the disputed invoice is not claimed
     # interest runs from the day after the due date (business): 2026-05-01
     assert "01.05.2026" in text or "2026-05-01" in text
+
+
+def test_a_missing_base_rate_is_named_for_the_ledgers_interest_column_too(book):
+    """A half-year without a rate leaves the ledger's interest column at 0: the Problems
+    sheet says which half-year to add, also for items no letter goes to (K4 is blocked)."""
+    set_settings(book, {"sender_email": ""})  # no letter can be written ...
+    put_rows(book, CUSTOMERS, [{**row, "dunning_block": True} for row in CUSTOMER_ROWS])
+    later = date(2026, 8, 14)  # ... and 2026-07-01 is not in the packaged table
+    result = job.remind(book, later)
+    assert not result.reminders
+    ledger = [p.message for p in result.problems if "ledger's interest column" in p.message]
+    assert len(ledger) == 1 and "01.07.2026" in ledger[0]
+    quiet = job.remind(book, AS_OF)  # inside the table: nothing to say
+    assert not [p for p in quiet.problems if "ledger's interest column" in p.message]
