@@ -8,7 +8,8 @@ child reports its step times and its peak RSS (VmHWM). The nightly forks workers
 core (scan, letters, patch), whose memory VmHWM does not see, so this script also samples the
 proportional set size (PSS: shared pages split between the processes sharing them) of the whole
 process tree every 100 ms (about 5 ms of the other core each) and reports its peak: the memory
-the night really takes. Targets (issue 7, 2 cores): 100k rows <= 5 s, 1M rows <= 40 s, peak memory <= 2 GB.
+the night really takes. Targets (issue 7, 2 cores): 100k rows <= 5 s, 1M rows <= 40 s, peak
+memory <= 2 GB.
 
     python benchmarks/bench_nightly.py                 # 10000 100000
     python benchmarks/bench_nightly.py 1000000 --no-baseline
