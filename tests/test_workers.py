@@ -51,3 +51,11 @@ def test_a_task_cannot_change_the_callers_state_through_the_worker():
     seen: list[int] = []
     workers.in_two(seen.append, 4)
     assert seen == ([0, 2] if workers.fork_available() else [0, 1, 2, 3])
+
+
+@needs_fork
+def test_the_worker_never_collects_garbage():
+    """A collection in the worker would walk, and copy, the heap it shares with this process."""
+    import gc
+
+    assert workers.in_two(lambda _k: gc.isenabled(), 2)[1] is False

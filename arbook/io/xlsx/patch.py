@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from arbook.core.cells import ColumnValues
+from arbook.io.workers import fork_pool
 from arbook.io.xlsx import scan
 from arbook.io.xlsx.package import DeflateStream
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
@@ -285,7 +285,7 @@ def patch_sheet(pieces: Iterator[bytes], groups: list[EditGroup],
     if len(bounds) >= 4 and scan.fork_available():
         _FORKED = edits
         try:
-            with multiprocessing.get_context("fork").Pool(1) as pool:
+            with fork_pool() as pool:
                 theirs = {k: pool.apply_async(_bodies_in_worker, bounds[k])
                           for k in range(1, len(bounds), 2)}
                 for k, (lo, hi) in enumerate(bounds):

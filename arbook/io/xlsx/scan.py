@@ -16,14 +16,13 @@ so nothing is ever patched on a guess.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from arbook.io.workers import fork_available
+from arbook.io.workers import fork_available, fork_pool
 from arbook.io.xlsx.package import PartSource
 from arbook.io.xlsx.sst import decode_xml_text, inline_text
 
@@ -291,7 +290,7 @@ def scan_sheet(
         # A forked worker scans windows too: both cores, no GIL in the way. It is handed the
         # next window whenever it has fewer than two waiting, so the share balances itself
         # (this process also inflates and cuts every window).
-        with multiprocessing.get_context("fork").Pool(1) as pool:
+        with fork_pool() as pool:
             waiting: list = []
             for base, part in sheet.windows():
                 waiting = [w for w in waiting if not w.ready()]
