@@ -443,12 +443,12 @@ def _issue(planned: list[PlannedReminder], journal: Journal, settings: Settings,
     items = sum(len(p.decision.items) for p in planned)
     made = (in_two(build, len(planned)) if items >= PARALLEL_ITEMS  # on both cores
             else [build(k) for k in range(len(planned))])
-    for p, (message, detail, problem) in zip(planned, made, strict=True):
+    for p, (message, key_or_reason, problem) in zip(planned, made, strict=True):
         if message is None:
-            p.outcome, p.detail = "not built", detail
+            p.outcome, p.detail = "not built", key_or_reason
             problems += [problem] if problem else []
         else:
-            built.append((p, message, detail))
+            built.append((p, message, key_or_reason))
     config = smtp_config(settings, environ) if send_mail else None
     for p, message, _unused in built:
         record = journal.intend(
