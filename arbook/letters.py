@@ -60,12 +60,13 @@ def compose(p: PlannedReminder, settings: Settings, as_of: date) -> Letter:
     stage = p.decision.stage
     cap = letter_max_items(settings)
     capped = len(decided) > cap
-    order = longest_overdue_order(decided) if capped else list(range(len(decided)))
+    columns = item_columns(p) if capped else {}
+    order = longest_overdue_order(columns) if capped else list(range(len(decided)))
     items = [_item(decided[k], claimed[k], stage.name) for k in order[:cap]]
     more, attachments = None, ()
     if capped:  # the text shows the longest overdue; the attached list has them all
-        attachment = items_csv(p, as_of, order)
-        more = rest_summary(p, order[cap:], attachment[0])
+        attachment = items_csv(p, as_of, columns, order)
+        more = rest_summary(columns, order[cap:], attachment[0])
         attachments = (attachment,)
     context = {
         "company": {"name": settings.company_name, "address": extra.get("company_address", ""),
@@ -99,67 +100,75 @@ def _item(item: DunningItem, claim: ItemClaim, stage_name: str) -> dict:
             "interest": to_units(claim.interest_cents), "flat_fee": to_units(claim.flat_fee_cents)}
 
 
-def longest_overdue_order(items: Sequence[DunningItem]) -> list[int]:
-    """Positions of ``items``, most days overdue first, then by invoice number: what a long
+def item_columns(p: PlannedReminder) -> dict[str, np.ndarray]:
+    """The reminder's items (``DunningItem`` fields) and their interest as columns, transposed
+    once for the list, its order and the remark: a letter may carry twenty thousand items."""
+    fields = zip(*p.decision.items, strict=True) if p.decision.items else \
+        [()] * len(DunningItem._fields)
+    columns = {name: np.array(values, dtype=object)
+               for name, values in zip(DunningItem._fields, fields, strict=True)}
+    for name in ("open_cents", "days_overdue", "stage_no"):
+        columns[name] = columns[name].astype(np.int64)
+    columns["interest_cents"] = np.fromiter((c.interest_cents for c in p.claims.items),
+                                            np.int64, len(p.claims.items))
+    return columns
+
+
+def longest_overdue_order(columns: dict[str, np.ndarray]) -> list[int]:
+    """Positions of the items, most days overdue first, then by invoice number: what a long
     letter lists in its text. Two sorts of positions on plain lists (the second keeps the
-    first's order among equals): a letter may list twenty thousand items."""
-    numbers = [i.invoice_no for i in items]
-    days = [i.days_overdue for i in items]
-    order = sorted(range(len(items)), key=numbers.__getitem__)
+    first's order among equals)."""
+    numbers = columns["invoice_no"].tolist()
+    days = columns["days_overdue"].tolist()
+    order = sorted(range(len(numbers)), key=numbers.__getitem__)
     order.sort(key=days.__getitem__, reverse=True)
     return order
 
 
-def rest_summary(p: PlannedReminder, left_out: Sequence[int], file_name: str) -> dict:
+def rest_summary(columns: dict[str, np.ndarray], left_out: Sequence[int],
+                 file_name: str) -> dict:
     """What the text says about the items it leaves out (positions in the reminder): how
     many, their sums per currency."""
     at = np.asarray(left_out, dtype=np.intp)
-    frame = pd.DataFrame({
-        "currency": np.array([i.currency for i in p.decision.items], dtype=object)[at],
-        "open": np.fromiter((i.open_cents for i in p.decision.items), np.int64)[at],
-        "interest": np.fromiter((c.interest_cents for c in p.claims.items), np.int64)[at]})
+    frame = pd.DataFrame({name: columns[name][at]
+                          for name in ("currency", "open_cents", "interest_cents")})
     sums = frame.groupby("currency", sort=False).agg(
-        count=("open", "size"), open=("open", "sum"), interest=("interest", "sum"))
+        count=("open_cents", "size"), open=("open_cents", "sum"),
+        interest=("interest_cents", "sum"))
     return {"count": len(at), "attachment": file_name,
             "totals": [{"currency": currency, "count": int(n), "open": to_units(o),
                         "interest": to_units(i)}
                        for currency, n, o, i in sums.itertuples(name=None)]}
 
 
-def items_csv(p: PlannedReminder, as_of: date, order: Sequence[int] | None = None
-              ) -> Attachment:
-    """All items of the reminder as a CSV for Excel (see arbook.io.excel_csv), in ``order``
-    (positions; default: longest overdue first), named after the customer and the day.
+def items_csv(p: PlannedReminder, as_of: date, columns: dict[str, np.ndarray],
+              order: Sequence[int]) -> Attachment:
+    """All items of the reminder (``item_columns``) as a CSV for Excel (see
+    arbook.io.excel_csv), in ``order`` (positions), named after the customer and the day.
     Built column by column from the exact cents; dates, currencies and stages repeat, so each
     distinct one is formatted once (a list has thousands of rows)."""
     lang = p.lang
-    decided = p.decision.items
-    at = np.asarray(longest_overdue_order(decided) if order is None else order, dtype=np.intp)
-
-    def column(values: list, dtype=object) -> np.ndarray:
-        return np.array(values, dtype=dtype)[at]
-
-    invoice_dates = column([i.invoice_date for i in decided])
-    dues = column([i.due for i in decided])
-    day = {d: format_date(d, lang) for d in {*invoice_dates.tolist(), *dues.tolist()}
-           if d is not None}
+    at = np.asarray(order, dtype=np.intp)
+    c = {name: values[at] for name, values in columns.items()}
+    invoice_dates, dues = c["invoice_date"].tolist(), c["due"].tolist()
+    day = {d: format_date(d, lang) for d in {*invoice_dates, *dues} if d is not None}
     day[None] = ""
     name = neutralise(p.decision.stage.name)
-    stage = {n: name if n else "" for n in {i.stage_no for i in decided}}  # 0: no stage yet
-    currency = {c: neutralise(c) for c in {i.currency for i in decided}}
-    overdue = column([i.days_overdue for i in decided], np.int64)
-    columns = (
-        list(map(neutralise, column([i.invoice_no for i in decided]).tolist())),
-        list(map(day.__getitem__, invoice_dates.tolist())),
-        list(map(day.__getitem__, dues.tolist())),
+    stage = {n: name if n else "" for n in set(c["stage_no"].tolist())}  # 0: no stage yet
+    currency = {x: neutralise(x) for x in set(c["currency"].tolist())}
+    overdue = c["days_overdue"]
+    table = (
+        list(map(neutralise, c["invoice_no"].tolist())),
+        list(map(day.__getitem__, invoice_dates)),
+        list(map(day.__getitem__, dues)),
         np.where(overdue > 0, overdue.astype(str).astype(object), "").tolist(),
-        list(map(currency.__getitem__, column([i.currency for i in decided]).tolist())),
-        decimal_texts(column([i.open_cents for i in decided], np.int64), lang),
-        list(map(stage.__getitem__, column([i.stage_no for i in decided]).tolist())),
-        decimal_texts(column([c.interest_cents for c in p.claims.items], np.int64), lang),
+        list(map(currency.__getitem__, c["currency"].tolist())),
+        decimal_texts(c["open_cents"], lang),
+        list(map(stage.__getitem__, c["stage_no"].tolist())),
+        decimal_texts(c["interest_cents"], lang),
     )
     file_name = safe_name(f"{CSV_NAMES[lang]}-{p.customer.id}-{as_of.isoformat()}") + ".csv"
-    return file_name, csv_columns_bytes(CSV_HEADERS[lang], columns, lang), "text/csv"
+    return file_name, csv_columns_bytes(CSV_HEADERS[lang], table, lang), "text/csv"
 
 
 def _totals(p: PlannedReminder) -> list[dict]:
