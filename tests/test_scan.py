@@ -217,8 +217,8 @@ def test_attributes_in_another_order_are_still_read():
 def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch, fork):
     import zlib
 
+    from arbook.io import workers
     from arbook.io.xlsx import package, patch
-    from arbook.io.xlsx import scan as scan_module
 
     rows_xml = b"".join(
         b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="D%d" s="2"><v>0</v></c></row>' % (r, r, r, r)
@@ -233,7 +233,7 @@ def test_streamed_patch_equals_the_whole_patch_in_any_chunking(monkeypatch, fork
                          np.full(len(rows), -1))]
     whole = apply_edits(index, rows, columns)
     monkeypatch.setattr(patch, "CHUNK_EDITS", 7)
-    monkeypatch.setattr(scan_module, "fork_available", lambda: fork)
+    monkeypatch.setattr(workers, "fork_available", lambda: fork)
     monkeypatch.setattr(package, "BLOCK", 100)  # many independently deflated blocks
     stream = package.DeflateStream()
     assert apply_edits(index, rows, columns, out=stream) == b""

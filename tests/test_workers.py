@@ -59,3 +59,7 @@ def test_the_worker_never_collects_garbage():
     import gc
 
     assert workers.in_two(lambda _k: gc.isenabled(), 2)[1] is False
+
+
+def test_fewer_tasks_than_worth_a_fork_run_here():
+    assert list(workers.in_order(lambda _k: os.getpid(), 3, share_from=4)) == [os.getpid()] * 3

@@ -13,7 +13,7 @@ import multiprocessing.pool
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -56,9 +56,11 @@ def _unpickled(data: bytes | None) -> object:
         return _FAILED
 
 
-def in_two(task: Callable[[int], T], count: int) -> list[T]:
-    """``[task(0), task(1), ...]``, the odd ones run by a forked worker while this process
-    does the even ones; one after the other where fork is not available.
+def in_order(task: Callable[[int], T], count: int, share_from: int = 2) -> Iterator[T]:
+    """``task(0), task(1), ...`` in order, the odd ones run by a forked worker while this
+    process does the even ones (and whatever the caller does with each result before asking
+    for the next: a patch writes each chunk as it comes); one after the other where fork is
+    not available or there are fewer than ``share_from`` tasks (a fork costs more).
 
     ``task`` must not change anything this process needs afterwards (the worker's changes
     stay in the worker): it returns what it made. A task the worker could not finish (an
@@ -66,19 +68,23 @@ def in_two(task: Callable[[int], T], count: int) -> list[T]:
     exactly as without the worker.
     """
     global _TASK
-    if count < 2 or not fork_available():
-        return [task(k) for k in range(count)]
+    if count < max(share_from, 2) or not fork_available():
+        yield from map(task, range(count))
+        return
     _TASK = task
     try:
         with fork_pool() as pool:
             theirs = {k: pool.apply_async(_run_in_worker, (k,)) for k in range(1, count, 2)}
-            out = []
             for k in range(count):
                 if k not in theirs:
-                    out.append(task(k))
+                    yield task(k)
                     continue
                 done = _unpickled(theirs.pop(k).get())
-                out.append(task(k) if done is _FAILED else done)
-            return out
+                yield task(k) if done is _FAILED else done
     finally:
         _TASK = None
+
+
+def in_two(task: Callable[[int], T], count: int) -> list[T]:
+    """``in_order`` as a list."""
+    return list(in_order(task, count))

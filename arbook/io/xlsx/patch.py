@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
 from arbook.core.cells import ColumnValues
-from arbook.io.workers import fork_pool
-from arbook.io.xlsx import scan
+from arbook.io.workers import in_order
 from arbook.io.xlsx.package import DeflateStream
 from arbook.io.xlsx.scan import RunCuts, SheetIndex, col_letters
 from arbook.io.xlsx.sst import SharedStrings, xml_text
@@ -218,13 +218,6 @@ class _Slices:
         yield from self._pieces
 
 
-_FORKED: _Edits | None = None  # set only in the parent around a fork; read by the worker
-
-
-def _bodies_in_worker(lo: int, hi: int) -> list[bytes]:
-    return _FORKED.bodies(lo, hi)
-
-
 def apply_edits(index: SheetIndex, row_idx: np.ndarray, columns: list[OutColumn],
                 sst: SharedStrings | None = None, out: DeflateStream | None = None) -> bytes:
     """New sheet XML where the given columns of the given rows hold the new cells.
@@ -245,7 +238,6 @@ def patch_sheet(pieces: Iterator[bytes], groups: list[EditGroup],
     """The sheet XML (arriving as ``pieces``) with every group's cells replaced and each
     literal (start, end, body) put in place of xml[start:end], in one pass (see
     ``apply_edits``)."""
-    global _FORKED
     units: list[tuple[int, int]] = []
     starts_l, ends_l, unit_l, row_l = [], [], [], []
     for gi, group in enumerate(groups):
@@ -282,20 +274,11 @@ def patch_sheet(pieces: Iterator[bytes], groups: list[EditGroup],
     if out is None:
         return b"".join([*(edits.chunk(lo, hi, edits.bodies(lo, hi), xml) for lo, hi in bounds),
                          *xml.rest(tail_from)])
-    if len(bounds) >= 4 and scan.fork_available():
-        _FORKED = edits
-        try:
-            with fork_pool() as pool:
-                theirs = {k: pool.apply_async(_bodies_in_worker, bounds[k])
-                          for k in range(1, len(bounds), 2)}
-                for k, (lo, hi) in enumerate(bounds):
-                    bodies = theirs.pop(k).get() if k in theirs else edits.bodies(lo, hi)
-                    out.write(edits.chunk(lo, hi, bodies, xml))
-        finally:
-            _FORKED = None
-    else:
-        for lo, hi in bounds:
-            out.write(edits.chunk(lo, hi, edits.bodies(lo, hi), xml))
+    # large patches render every other chunk in a forked worker, on the second core
+    with closing(in_order(lambda k: edits.bodies(*bounds[k]), len(bounds), share_from=4)) \
+            as rendered:  # closed (its worker stopped) even if a chunk fails
+        for (lo, hi), bodies in zip(bounds, rendered, strict=True):
+            out.write(edits.chunk(lo, hi, bodies, xml))
     for piece in xml.rest(tail_from):
         out.write(piece)
     return b""
