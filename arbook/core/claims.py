@@ -138,7 +138,8 @@ def claims_for(items: Sequence[ClaimItem], *, business: bool, consumer_notice: b
         weight, gaps = _rate_days_of(start, np.full(len(items), int(margin * 100)), bulk,
                                      as_of, table)
         interest[bulk] = _interest_cents(open_cents[bulk], np.maximum(weight[bulk], 0))
-        missing = gaps.tolist()
+        for i in np.flatnonzero(bulk & (weight < 0)).tolist():
+            missing[i] = gaps[i]
     starts = start.astype(object)
     for i in np.flatnonzero(charged & with_payments).tolist():
         paid = sum(cents for _day, cents in payments[i])
@@ -191,7 +192,7 @@ def accrued_interest(open_cents: np.ndarray, due: np.ndarray, invoice_date: np.n
     known = weight >= 0
     cents = np.zeros(len(open_cents), dtype=np.int64)
     cents[live & known] = _interest_cents(open_cents[live & known], weight[live & known])
-    return cents, {gap.half_year for gap in set(gaps[live & ~known].tolist())}
+    return cents, {gaps[i].half_year for i in np.flatnonzero(live & ~known).tolist()}
 
 
 def default_starts(due: np.ndarray, invoice_date: np.ndarray, first_reminder: np.ndarray,
@@ -214,26 +215,28 @@ def default_starts(due: np.ndarray, invoice_date: np.ndarray, first_reminder: np
 
 
 def _rate_days_of(start: np.ndarray, margin: np.ndarray, live: np.ndarray, as_of: date,
-                  table: RateTable) -> tuple[np.ndarray, np.ndarray]:
-    """``_rate_days`` of each live item, worked out once per distinct (start, margin): -1
-    where the table lacks a half-year; and per item the ``RateMissing`` (else None)."""
+                  table: RateTable) -> tuple[np.ndarray, dict[int, RateMissing]]:
+    """``_rate_days`` of each live item, worked out once per distinct (start, margin); -1
+    where the table lacks a half-year, with the ``RateMissing`` by item position."""
     weight = np.zeros(len(start), dtype=np.int64)
-    gaps = np.full(len(start), None, dtype=object)
+    gaps: dict[int, RateMissing] = {}
     at = np.flatnonzero(live)
     if not len(at):
         return weight, gaps
     keys = start[at].astype(np.int64) * 10_000 + margin[at]  # margins are under 100 points
     distinct, inverse = np.unique(keys, return_inverse=True)
     values = np.empty(len(distinct), dtype=np.int64)
-    errors = np.full(len(distinct), None, dtype=object)
+    errors: dict[int, RateMissing] = {}
     for k, key in enumerate(distinct.tolist()):
+        first = (_EPOCH + timedelta(days=key // 10_000))
         try:
-            values[k] = _rate_days(_EPOCH + timedelta(days=key // 10_000), as_of,
-                                   key % 10_000, table)
+            values[k] = _rate_days(first, as_of, key % 10_000, table)
         except RateMissing as exc:
             values[k], errors[k] = -1, exc
     weight[at] = values[inverse]
-    gaps[at] = errors[inverse]
+    if errors:
+        gaps = {int(i): errors[k] for i, k in zip(at.tolist(), inverse.tolist(), strict=True)
+                if k in errors}
     return weight, gaps
 
 
